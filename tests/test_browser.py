@@ -1,0 +1,137 @@
+"""The dashboard as a person sees it: real app, real chromium (Debian's), no internet.
+
+Skips only when chromium is absent. Screenshots land in screenshots/ (git-ignored):
+``browser_demo-helsinki.png`` and ``browser_default.png``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser_util import (
+    SCREENSHOT_DIR,
+    browser,
+    chromium_path,
+    dashboard,
+    drawn_features,
+    missing_assets,
+    screenshot_full,
+    wait_for_app,
+    wait_for_map,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="chromium is absent (apt-get install chromium)"),
+]
+
+DEMO = "demo-helsinki"
+TIMEOUT_MS = 60_000
+DOWNLOAD_LABEL = "Download resultaat per buurt (GeoJSON)"
+OSM_MISSING = "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt"
+EXCEPTION = '[data-testid="stException"]'
+
+
+@pytest.fixture(scope="module")
+def browser_ctx() -> Iterator[tuple[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    with dashboard(timeout=90) as app, sync_playwright() as pw, browser(pw) as (ctx, _):
+        ctx.set_default_timeout(TIMEOUT_MS)
+        yield app.url, ctx
+
+
+def _open(browser_ctx: tuple[str, Any], path: str, shot: str) -> Iterator[Any]:
+    url, ctx = browser_ctx
+    page = ctx.new_page()
+    try:
+        page.goto(url + path, wait_until="domcontentloaded")
+        wait_for_app(page, TIMEOUT_MS)
+        yield page
+    finally:
+        # also on failure: the picture is what explains it
+        with contextlib.suppress(Exception):
+            screenshot_full(page, SCREENSHOT_DIR / shot)
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def demo_page(browser_ctx: tuple[str, Any]) -> Iterator[Any]:
+    yield from _open(browser_ctx, f"/?gebied={DEMO}", f"browser_{DEMO}.png")
+
+
+@pytest.fixture(scope="module")
+def default_page(browser_ctx: tuple[str, Any]) -> Iterator[Any]:
+    yield from _open(browser_ctx, "/", "browser_default.png")
+
+
+@pytest.fixture(scope="module")
+def demo_map(demo_page: Any) -> Any:
+    assert not missing_assets(), (
+        "the map's JavaScript (loaded from CDNs in production) is not available offline: "
+        f"missing {missing_assets()}; apt-get install libjs-leaflet libjs-d3")
+    return wait_for_map(demo_page, TIMEOUT_MS)
+
+
+def test_title_visible(demo_page: Any) -> None:
+    title = demo_page.get_by_role("heading", name="Ontmoetingskaart", exact=True)
+    assert title.first.is_visible()
+    assert demo_page.title() == "Ontmoetingskaart"
+
+
+def test_headline_metrics(demo_page: Any) -> None:
+    metrics = demo_page.locator('[data-testid="stMetric"]')
+    metrics.first.wait_for()
+    texts = [m.inner_text() for m in metrics.all() if m.is_visible()]
+    assert len(texts) >= 3, texts
+    for text in texts:
+        assert re.search(r"\d", text), text
+    assert any(re.search(r"\d+\s*%", t) for t in texts), texts
+
+
+def test_map_layers_and_legends(demo_map: Any) -> None:
+    assert demo_map.locator(".leaflet-container").first.is_visible()
+
+    control = demo_map.locator(".leaflet-control-layers")
+    assert control.first.is_visible()
+    entries = control.first.locator("label").all_inner_texts()
+    assert any("aandeel binnen bereik" in e for e in entries), entries
+    assert any(e.strip().startswith("Ontmoetingsplekken:") for e in entries), entries
+
+    legend = demo_map.locator(".ok-legend")
+    assert legend.first.is_visible()
+    assert "Ontmoetingsplekken" in legend.first.inner_text()
+
+    caption = demo_map.locator(".legend.leaflet-control svg text.caption")
+    assert caption.first.is_visible()
+    assert "Aandeel binnen loopafstand" in caption.first.text_content()
+
+    drawn = drawn_features(demo_map)
+    assert drawn["painted"] > 0 or drawn["paths"] > 0, drawn
+
+
+def test_download_button(demo_page: Any) -> None:
+    button = demo_page.get_by_role("button", name=DOWNLOAD_LABEL)
+    assert button.first.is_visible()
+
+
+def test_demo_has_no_exception(demo_page: Any) -> None:
+    assert demo_page.locator(EXCEPTION).count() == 0, demo_page.locator(EXCEPTION).all_inner_texts()
+    assert "Traceback" not in demo_page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_default_area_warns_about_missing_osm(default_page: Any) -> None:
+    alerts = default_page.locator('[data-testid="stAlert"]')
+    alerts.first.wait_for()
+    texts = alerts.all_inner_texts()
+    assert any(OSM_MISSING in t for t in texts), texts
+    assert default_page.get_by_text(OSM_MISSING).first.is_visible()
+    assert default_page.locator(EXCEPTION).count() == 0, (
+        default_page.locator(EXCEPTION).all_inner_texts())
+    assert "Traceback" not in default_page.locator('[data-testid="stMain"]').inner_text()
