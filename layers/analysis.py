@@ -24,6 +24,7 @@ from geo.routing import SegmentIndex, Snapped, distances_at, nearest_sources
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
+from layers.neighbourhoods import demand_unit, join_population
 from layers.places import access_points, merge_places, places_from_list, places_from_osm
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -64,6 +65,7 @@ class Prepared:
     area_kind: str = "buurt"  # or "h3"
     demand: str = "inwoners_65plus"
     origins: pd.DataFrame | None = None
+    homes: gpd.GeoDataFrame | None = None  # residential buildings (x, y, floor_area)
     notes: list[str] = field(default_factory=list)
     place_problems: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -146,8 +148,11 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
     homes = residential_buildings(extract.buildings, net.crs)
+    prep.homes = homes
     if area.boundaries:
-        _buurten_with_population(prep, homes)
+        b = read_boundaries(area.boundaries[0])
+        prep.notes += list(b.attrs.get("warnings", []))
+        use_buurten(prep, b)
     else:
         hexes, origins = h3_grid(homes, net.crs)
         prep.areas = hexes.assign(wijkcode=None, inwoners=np.nan, inwoners_65plus=np.nan)
@@ -159,37 +164,22 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     return prep
 
 
-def _buurten_with_population(prep: Prepared, homes: gpd.GeoDataFrame) -> None:
+def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
+    """Make ``buurten`` (as :func:`geo.boundaries.read_boundaries` returns them) the areas of a
+    prepared analysis: join the CBS figures and spread them over the homes."""
     net = prep.net
-    assert net is not None
-    b = read_boundaries(prep.area.boundaries[0])
-    prep.notes += list(b.attrs.get("warnings", []))
-    b = b.rename(columns={"buurtcode": "code", "buurtnaam": "naam"})
-    pop = prep.population
-    if pop is not None:
-        bu = pop[pop["niveau"] == "Buurt"].set_index("code")
-        gm = set(bu["gemeentecode"].dropna())
-        if gm:
-            b = b[b["gemeentecode"].isin(gm)]
-        b = b.drop(columns=[c for c in ("inwoners", "inwoners_65plus") if c in b])
-        b = b.join(bu[["inwoners", "inwoners_65plus"]], on="code")
-        missing = sorted(set(bu.index) - set(b["code"]))
-        if missing:
-            prep.notes.append(f"{len(missing)} buurten uit de CBS-tabel hebben geen grens: "
-                              f"{', '.join(missing[:8])}")
-    for col in ("inwoners", "inwoners_65plus"):
-        if col not in b:
-            b[col] = np.nan
-    if b["inwoners_65plus"].notna().any():
-        prep.demand = "inwoners_65plus"
-    elif b["inwoners"].notna().any():
-        prep.demand = "inwoners"
-    else:
-        raise InputError("geen inwonertallen voor de buurten", path=prep.area.boundaries[0],
-                         fix="voeg de CBS-tabel Kerncijfers wijken en buurten toe")
+    homes = prep.homes
+    assert net is not None and homes is not None
+    prep.area_kind = "buurt"
+    b, notes = join_population(buurten, prep.population)
+    prep.notes += notes
+    prep.demand = demand_unit(b)
+    if prep.demand == "woongebouwen":
+        prep.notes.append("Geen inwonertallen bij de buurtgrenzen: de kaart telt woongebouwen.")
     prep.areas = b.to_crs(net.crs).reset_index(drop=True)
-    origins, notes = origins_for_areas(prep.areas, homes, net, code="code",
-                                       totals={"w_demand": prep.demand})
+    totals = {} if prep.demand == "woongebouwen" else {"w_demand": prep.demand}
+    origins, notes = origins_for_areas(prep.areas, homes, net, code="code", totals=totals)
+    origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
     prep.origins = origins
     prep.notes += notes
 
