@@ -10,15 +10,20 @@ Recognized column names (case-insensitive):
 * other files: ``statcode``/``statnaam``, ``code``/``naam`` — the buurtcode column is checked
   by content (values ``BU`` + 8 characters).
 
-Warnings (CRS assumed, geometries repaired, ...) are returned in ``gdf.attrs["warnings"]``.
+Warnings (CRS assumed, geometries repaired, overlaps, ...) are returned in
+``gdf.attrs["warnings"]``; notes on the figures (secret/missing values, buurten with 0
+residents) in ``gdf.attrs["notes"]``; features left out (no geometry) in
+``gdf.attrs["problems"]``; the number of features in the file in ``gdf.attrs["features_in_file"]``.
 """
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -136,7 +141,7 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     try:
         raw = gpd.read_file(src, layer=layer, engine="pyogrio")
     except Exception as exc:  # GDAL errors come in several types
-        raise InputError(f"bestand niet leesbaar (unreadable): {exc}", path=p, fix=_FIX) from exc
+        raise unreadable_error(p, exc, _FIX) from exc
     if raw.empty:
         raise InputError("bevat geen objecten (no features)", path=p, fix=_FIX)
     code_col = _buurtcode_column(raw)
@@ -189,8 +194,21 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
         warnings.append(
             f"{p.name}: buurtcodes komen meerdere keren voor (duplicate buurtcodes): {dup[:10]}"
         )
+    warnings += overlap_warnings(out)
+    notes = []
+    if "inwoners" in out.columns:
+        notes = [
+            f"{p.name}: {w}"
+            for w in cbs.population_warnings(
+                out["buurtcode"].tolist(), out["inwoners"], out["inwoners_65plus"]
+            )
+        ]
+    problems = list(out.attrs.get("problems", []))
     out = out[[c for c in [*COLUMNS, *POPULATION_COLUMNS] if c in out.columns]]
     out.attrs["warnings"] = warnings
+    out.attrs["problems"] = problems
+    out.attrs["notes"] = notes
+    out.attrs["features_in_file"] = len(raw)
     out.attrs["source"] = str(p)
     out.attrs["layer"] = layer
     return out
@@ -200,11 +218,12 @@ def _clean_geometries(out: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str
     """Drop missing geometries and repair invalid ones with ``make_valid`` (polygon parts)."""
     warnings: list[str] = []
     missing = out.geometry.isna() | out.geometry.is_empty
+    problems = [
+        f"object {i + 1} ({code or 'zonder buurtcode'}), geometry: geen geometrie, weggelaten "
+        "(feature without geometry dropped)"
+        for i, code in zip(np.flatnonzero(missing), out.loc[missing, "buurtcode"], strict=True)
+    ]
     if missing.any():
-        warnings.append(
-            "buurten zonder geometrie weggelaten (features without geometry dropped): "
-            f"{sorted(out.loc[missing, 'buurtcode'])[:10]}"
-        )
         out = out[~missing].copy()
     invalid = ~out.geometry.is_valid
     if invalid.any():
@@ -217,7 +236,59 @@ def _clean_geometries(out: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str
             f"ongeldige geometrie gerepareerd (make_valid) voor {len(repaired)} buurt(en) "
             f"(invalid polygons repaired): {repaired}"
         )
+    out.attrs["problems"] = problems
     return out, warnings
+
+
+#: Overlaps smaller than this (m²) are digitising noise and not reported.
+OVERLAP_MIN_M2 = 1.0
+
+
+def overlap_warnings(buurten: gpd.GeoDataFrame, *, limit: int = 10) -> list[str]:
+    """Dutch warnings for pairs of buurten whose polygons overlap (area in m², RD New).
+
+    Overlapping buurten count residents near the shared part twice on the map, so they are
+    reported (not changed): the source file has to be fixed.
+    """
+    geoms = buurten.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = [(a, b) for a, b in zip(left, right, strict=True) if a < b]
+    found = []
+    for a, b in pairs:
+        area = shapely.intersection(geoms[a], geoms[b]).area
+        if area > OVERLAP_MIN_M2:
+            found.append((buurten["buurtcode"].iloc[a], buurten["buurtcode"].iloc[b], area))
+    if not found:
+        return []
+    text = "; ".join(f"{a} en {b} ({m2:,.0f} m²)".replace(",", ".") for a, b, m2 in found[:limit])
+    return [
+        f"{len(found)} paar buurten overlapt elkaar (overlapping polygons): {text}; inwoners bij "
+        "de overlap tellen dubbel op de kaart — controleer de grenzen in het bronbestand"
+    ]
+
+
+def unreadable_error(p: Path, exc: Exception, fix: str) -> InputError:
+    """InputError for a file GDAL could not read; for (Geo)JSON it says whether the text is
+    cut off (an interrupted download or copy) or not JSON at all, with the line and column."""
+    if p.suffix.lower() in (".geojson", ".json"):
+        try:
+            json.loads(p.read_bytes().decode("utf-8-sig", errors="replace"))
+        except json.JSONDecodeError as jexc:
+            cut = jexc.pos >= len(jexc.doc.rstrip()) - 1
+            what = (
+                "GeoJSON is afgebroken/onvolledig (truncated: the text stops in the middle)"
+                if cut
+                else "GeoJSON is beschadigd (corrupt JSON)"
+            )
+            return InputError(
+                f"{what} bij regel {jexc.lineno}, kolom {jexc.colno}: {jexc.msg}",
+                path=p,
+                fix="exporteer of download het bestand opnieuw; " + fix,
+            )
+        except OSError:
+            pass
+    return InputError(f"bestand niet leesbaar (unreadable): {exc}", path=p, fix=fix)
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -313,3 +313,47 @@ def year_in(text: str) -> int | None:
     """A 4-digit year 2000-2099 in ``text`` (the last one), else None."""
     years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)
     return int(years[-1]) if years else None
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def population_warnings(
+    codes: Sequence[str], inwoners: Sequence[float], inwoners_65plus: Sequence[float] | None
+) -> list[str]:
+    """Dutch notes on buurten whose figures are secret/missing (NaN) or zero residents.
+
+    Nothing is filled in: unknown stays unknown ("onbekend"), and a buurt with 0 residents
+    (a business park, a park) simply has nobody to reach.
+    """
+    codes = [str(c) for c in codes]
+    inw = np.asarray(inwoners, dtype="float64")
+    out: list[str] = []
+
+    def listed(mask: np.ndarray) -> str:
+        hit = [c for c, m in zip(codes, mask, strict=True) if m]
+        more = f" en {len(hit) - 10} meer" if len(hit) > 10 else ""
+        return ", ".join(hit[:10]) + more
+
+    unknown = np.isnan(inw)
+    if unknown.any():
+        out.append(
+            f"{int(unknown.sum())} buurt(en) met onbekend aantal inwoners (CBS-geheimhouding of "
+            f"ontbrekende waarde, bv. -99997/-99995/leeg; shown as 'onbekend'): {listed(unknown)}"
+        )
+    if inwoners_65plus is not None:
+        old = np.asarray(inwoners_65plus, dtype="float64")
+        unknown65 = np.isnan(old) & ~unknown
+        if unknown65.any():
+            out.append(
+                f"{int(unknown65.sum())} buurt(en) met onbekend aantal 65-plussers "
+                f"(CBS-geheimhouding of ontbrekende waarde; shown as 'onbekend'): "
+                f"{listed(unknown65)}"
+            )
+    zero = inw == 0
+    if zero.any():
+        out.append(
+            f"{int(zero.sum())} buurt(en) met 0 inwoners (bv. bedrijventerrein; niemand te "
+            f"bereiken, telt niet mee in aandelen): {listed(zero)}"
+        )
+    return out

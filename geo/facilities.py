@@ -21,8 +21,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
 from geo import cbs, coords
+from geo.boundaries import unreadable_error
 from geo.errors import InputError
 from geo.io import require_readable
 
@@ -96,10 +99,17 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
     if p.suffix.lower() in (".geojson", ".json"):
         return _read_geojson(p)
     table = cbs.read_table(p)
-    data = [(n, r) for n, r in zip(table.line_numbers, table.rows, strict=True)]
-    data = [(n, r) for n, r in data if not cbs.is_blank_row(r)]
+    every = list(zip(table.line_numbers, table.rows, strict=True))
+    data = [(n, r) for n, r in every if not cbs.is_blank_row(r)]
     if not data:
         raise InputError("bevat geen kolommen of rijen (empty file)", path=p, fix=_FIX)
+    if len(data) == 1:
+        raise InputError(
+            "bevat alleen een kopregel en geen rijen met plekken (header only, no data rows)",
+            path=p,
+            fix=_FIX,
+        )
+    blank = [n for n, r in every if cbs.is_blank_row(r) and n > data[0][0] and n < data[-1][0]]
     header = [h.lstrip("\ufeff") for h in data[0][1]]
     cols = _columns(header)
     if "naam" not in cols:
@@ -167,10 +177,67 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
     for h in header:
         if h and h not in used and h not in out.columns:
             out[h] = [r[idx[h]] if idx[h] < len(r) else "" for r in rows]
+    extra = [h for h in header if h and h not in used]
+    if extra:
+        warnings.append(f"extra kolommen overgenomen, niet gebruikt in de analyse: {extra[:10]}")
+    if blank:
+        warnings.append(f"lege rijen overgeslagen (empty rows skipped): rij {_rows_text(blank)}")
+    if table.encoding not in (None, "utf-8-sig"):
+        warnings.append(
+            f"tekst gelezen als {table.encoding} (Windows-1252/Excel), niet UTF-8; "
+            "controleer letters met accenten"
+        )
+    out = _drop_duplicates(out, problems, warnings)
     problems.sort(key=lambda pr: pr.rij)
     out.attrs["warnings"] = [f"{p.name}: {w}" for w in warnings]
     out.attrs["source"] = str(p)
     return out, problems
+
+
+#: Rows with the same name closer than this (m) are the same place entered twice.
+DUPLICATE_M = 50.0
+
+
+def _rows_text(rows: list[int]) -> str:
+    return ", ".join(str(r) for r in rows[:20]) + (" …" if len(rows) > 20 else "")
+
+
+def _drop_duplicates(
+    out: gpd.GeoDataFrame, problems: list[RowProblem], warnings: list[str]
+) -> gpd.GeoDataFrame:
+    """Drop a row whose name (case-insensitive) and place (within :data:`DUPLICATE_M`) repeat
+    an earlier row; same name elsewhere is kept (a chain, two locations) and noted."""
+    if out.empty:
+        return out
+    key = out["naam"].astype(str).str.casefold().str.split().str.join(" ")
+    drop = np.zeros(len(out), dtype=bool)
+    elsewhere: list[str] = []
+    for _name, idx in key.groupby(key).groups.items():
+        if len(idx) < 2:
+            continue
+        pos = [out.index.get_loc(i) for i in idx]
+        for j, b in enumerate(pos[1:], start=1):
+            first = next((a for a in pos[:j] if not drop[a] and out.geometry.iloc[a].distance(
+                out.geometry.iloc[b]) <= DUPLICATE_M), None)
+            if first is not None:
+                drop[b] = True
+                problems.append(
+                    RowProblem(
+                        int(out["rij"].iloc[b]),
+                        "naam",
+                        f"dubbel: zelfde naam {out['naam'].iloc[b]!r} en plek als rij "
+                        f"{int(out['rij'].iloc[first])} (duplicate row skipped)",
+                    )
+                )
+        kept = [int(out["rij"].iloc[a]) for a in pos if not drop[a]]
+        if len(kept) > 1:
+            elsewhere.append(f"{out['naam'].iloc[pos[0]]!r} (rij {_rows_text(kept)})")
+    if elsewhere:
+        warnings.append(
+            "zelfde naam op verschillende plekken, alle behouden (same name, different "
+            f"places): {'; '.join(elsewhere[:10])}"
+        )
+    return out[~drop]
 
 
 def _to_rd(
@@ -207,6 +274,12 @@ def _to_rd(
     rd = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_RD)]
     if pair[0] == "lon" and rd:
         warnings.append(f"RD-coördinaten in de lat/lon-kolommen, als RD gelezen: rij(en) {rd[:20]}")
+    deg = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_WGS84)]
+    if pair[0] == "x" and deg:
+        warnings.append(
+            f"WGS84-graden (lengte/breedte) in de x/y-kolommen, als graden gelezen: "
+            f"rij(en) {deg[:20]}"
+        )
     return gx, gy, keep, warnings
 
 
@@ -214,7 +287,7 @@ def _read_geojson(p: Path) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
     try:
         raw = gpd.read_file(p, engine="pyogrio")
     except Exception as exc:  # GDAL errors come in several types
-        raise InputError(f"GeoJSON niet leesbaar (unreadable): {exc}", path=p, fix=_FIX) from exc
+        raise unreadable_error(p, exc, _FIX) from exc
     header = [str(c) for c in raw.columns if c != raw.geometry.name]
     cols = _columns(header)
     if "naam" not in cols:
@@ -249,6 +322,7 @@ def _read_geojson(p: Path) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
     for h in header:
         if h not in used and h not in out.columns:
             out[h] = good[h].to_numpy()
+    out = _drop_duplicates(out, problems, warnings)
     out.attrs["warnings"] = warnings
     out.attrs["source"] = str(p)
     return out, sorted(problems, key=lambda pr: pr.rij)
@@ -287,3 +361,50 @@ def _geojson_to_rd(
         return good.set_crs(coords.RD, allow_override=True), warnings
     good, crs_warnings = coords.resolve_crs(good, p)
     return good, warnings + crs_warnings
+
+
+def outside_area(
+    places: gpd.GeoDataFrame, area: gpd.GeoDataFrame, *, label: str = "de gemeente",
+    tolerance_m: float = 100.0,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """Keep the places within ``tolerance_m`` of ``area`` (buurt polygons, any CRS); each
+    other place becomes a RowProblem naming the place and how far outside it lies."""
+    shape = shapely.union_all(area.to_crs(places.crs).geometry.to_numpy())
+    dist = shapely.distance(places.geometry.to_numpy(), shape)
+    outside = dist > tolerance_m
+    problems = [
+        RowProblem(
+            int(r),
+            "coördinaten",
+            f"{naam!r} ligt {d / 1000:.1f} km buiten {label} (outside the area); "
+            "controleer de coördinaten of verwijder de rij",
+        )
+        for r, naam, d in zip(
+            places["rij"][outside], places["naam"][outside], dist[outside], strict=True
+        )
+    ]
+    return places[~outside], problems
+
+
+def far_from_paths(
+    places: gpd.GeoDataFrame, snap_dist_m: np.ndarray, limit_m: float
+) -> list[RowProblem]:
+    """A RowProblem for every place whose distance to the nearest usable path (``snap_dist_m``,
+    aligned with ``places``) exceeds ``limit_m``: such a place is not used for routing."""
+    d = np.asarray(snap_dist_m, dtype="float64")
+    far = ~(d <= limit_m)  # inf/NaN (nothing to snap to) count as far
+    rows = places["rij"] if "rij" in places.columns else pd.Series(np.arange(1, len(places) + 1))
+    return [
+        RowProblem(
+            int(r),
+            "coördinaten",
+            f"{naam!r} ligt "
+            + (f"{dist:.0f} m" if np.isfinite(dist) else "onbekend ver")
+            + f" van het dichtstbijzijnde voetpad, meer dan {limit_m:.0f} m (far from any "
+            "footpath: on a motorway, in water or misplaced); niet gebruikt — controleer de "
+            "coördinaten",
+        )
+        for r, naam, dist in zip(
+            np.asarray(rows)[far], places["naam"].to_numpy()[far], d[far], strict=True
+        )
+    ]

@@ -222,3 +222,69 @@ def _way_coords(way: osmium.osm.Way) -> tuple[np.ndarray, np.ndarray, np.ndarray
             lon[i] = loc.lon
             lat[i] = loc.lat
     return ids, lon, lat
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the area (buurt polygons) an OSM extract covers."""
+
+    share: float  # covered share of the total area, 0..1
+    uncovered: list[str]  # codes of areas not (fully) inside the extract
+
+    @property
+    def complete(self) -> bool:
+        return not self.uncovered
+
+
+def coverage_of(
+    extract_bounds: tuple[float, float, float, float],
+    boundaries: gpd.GeoDataFrame,
+    *,
+    code: str = "buurtcode",
+    tolerance: float = 0.001,
+) -> Coverage:
+    """Share of ``boundaries`` (any CRS) inside the extract's lon/lat ``extract_bounds``
+    (:attr:`OsmExtract.bounds`, WGS84); an area counts as uncovered when more than
+    ``tolerance`` of it lies outside."""
+    box = gpd.GeoSeries([shapely.box(*extract_bounds)], crs="EPSG:4326")
+    crs = boundaries.crs or "EPSG:4326"
+    box_local = box.to_crs(crs).iloc[0]
+    geoms = boundaries.geometry.to_numpy()
+    area = shapely.area(geoms)
+    inside = shapely.area(shapely.intersection(geoms, box_local))
+    total = float(area.sum())
+    share = float(inside.sum() / total) if total > 0 else 0.0
+    codes = boundaries[code] if code in boundaries.columns else pd.Series(range(len(geoms)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = ~(inside >= (1.0 - tolerance) * area)
+    return Coverage(share, [str(c) for c in codes.to_numpy()[out]])
+
+
+def check_coverage(
+    extract: OsmExtract, boundaries: gpd.GeoDataFrame, *, code: str = "buurtcode",
+    min_share: float = 0.5,
+) -> list[str]:
+    """InputError when the OSM extract covers less than ``min_share`` of the boundaries
+    (wrong region, or a far too small extract); a Dutch warning listing the buurten that
+    stick out when coverage is partial; ``[]`` when everything is covered."""
+    if extract.bounds is None:
+        raise InputError("het OSM-bestand heeft geen ligging (no bounds)", path=extract.path)
+    cov = coverage_of(extract.bounds, boundaries, code=code)
+    lon0, lat0, lon1, lat1 = extract.bounds
+    where = f"lengte {lon0:.3f}–{lon1:.3f}, breedte {lat0:.3f}–{lat1:.3f}"
+    if cov.share < min_share:
+        raise InputError(
+            f"het OSM-extract dekt maar {cov.share:.0%} van de buurtgrenzen (extract does not "
+            f"cover the boundaries); het extract ligt op {where}; "
+            f"{len(cov.uncovered)} buurt(en) vallen (deels) buiten: {cov.uncovered[:10]}",
+            path=extract.path,
+            fix="download een OSM-uitsnede van hetzelfde gebied (bv. de provincie bij Geofabrik) "
+            "en zet die in de map van de gemeente",
+        )
+    if cov.complete:
+        return []
+    return [
+        f"{extract.path.name}: het OSM-extract dekt {cov.share:.0%} van de buurtgrenzen; "
+        f"{len(cov.uncovered)} buurt(en) vallen deels buiten het extract ({where}) en missen "
+        f"daar paden en plekken: {cov.uncovered[:10]}"
+    ]

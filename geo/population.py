@@ -10,7 +10,8 @@ Recognized names (matched case-insensitively, OData suffixes such as ``_5`` igno
 * 65+: counts ``a_65_oo``, ``A_65_EO_JR``, ``k_65JaarOfOuder_12``; or percentages
   ``P_65_EO_JR``, ``percentagePersonen65JaarEnOuder`` (count = P / 100 * residents).
 
-Secrecy values (``.``, ``x``, ``-99997`` ...) become NaN. Nothing is invented.
+Secrecy values (``.``, ``x``, ``-99997`` ...) become NaN. Nothing is invented; buurten with
+unknown figures or 0 residents are listed in ``df.attrs["notes"]``.
 """
 
 from __future__ import annotations
@@ -180,6 +181,13 @@ def read_kerncijfers(path: str | Path) -> pd.DataFrame:
         )
     out = out[COLUMNS].reset_index(drop=True)
     out.attrs["source"] = str(p)
+    buurt = out[out["niveau"] == "Buurt"]
+    out.attrs["notes"] = [
+        f"{p.name}: {w}"
+        for w in cbs.population_warnings(
+            buurt["code"].tolist(), buurt["inwoners"], buurt["inwoners_65plus"]
+        )
+    ]
     out.attrs["columns_used"] = {
         "code": code_col,
         "inwoners": inw_col,
