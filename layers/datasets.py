@@ -22,6 +22,8 @@ DEMO_ID = "demo-helsinki"
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
 NABIJHEID_MARKER = "afstand tot park of plantsoen"
 FACILITY_NAME_WORDS = ("naam", "name")
+#: Folder under the cache where ``ontmoet prepare`` puts areas built from local or online files.
+PREPARED_DIR = "gebieden"
 FACILITY_COORD_WORDS = ("lat", "lon", "x", "y", "x_rd", "y_rd", "rd_x", "rd_y", "latitude",
                         "longitude", "breedtegraad", "lengtegraad")
 
@@ -143,6 +145,7 @@ def discover(
     if root.is_dir():
         areas = [scan_folder(d) for d in sorted(root.iterdir())
                  if d.is_dir() and not d.name.startswith(".")]
+    areas = _with_prepared(areas, prepared_dir(cache))
     for a in areas:
         bundle = bundle_dir(cache, a.name)
         if not a.osm and (bundle / "meta.json").exists():
@@ -153,6 +156,23 @@ def discover(
             areas.append(AreaData(id=DEMO_ID, name="Helsinki (demo)",
                                   folder=None, osm=[pbf], demo=True))
     return sorted(areas, key=lambda a: -a.score)
+
+
+def prepared_dir(cache_dir: Path) -> Path:
+    """Where ``ontmoet prepare`` writes area folders (scanned by :func:`discover`)."""
+    return Path(cache_dir) / PREPARED_DIR
+
+
+def _with_prepared(areas: list[AreaData], folder: Path) -> list[AreaData]:
+    """Add the prepared areas in ``folder``; of two areas with one id the more complete wins."""
+    by_id = {a.id: a for a in areas}
+    if folder.is_dir():
+        for d in sorted(folder.iterdir()):
+            if d.is_dir() and not d.name.startswith("."):
+                a = scan_folder(d)
+                if a.id not in by_id or a.score >= by_id[a.id].score:
+                    by_id[a.id] = a
+    return list(by_id.values())
 
 
 def default_area(areas: list[AreaData]) -> AreaData | None:

@@ -15,5 +15,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "» Installing $REQ (first run takes about a minute)"
   "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$REQ"
+  # the project itself, editable: puts the `ontmoet` command in .venv/bin
+  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
   echo "$WANT" > "$STAMP"
 fi
