@@ -96,9 +96,9 @@ def _plain(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return df
 
 
-def write_csv(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
+def write_csv(gdf: pd.DataFrame, path: str | Path) -> Path:
     """A table for spreadsheets (see :data:`CSV_SEP`), written atomically; no geometry."""
-    df = _plain(gdf)
+    df = _plain(gdf) if isinstance(gdf, gpd.GeoDataFrame) else gdf
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep=CSV_SEP, decimal=CSV_DECIMAL, encoding=CSV_ENCODING, index=False)
     return Path(path)
