@@ -275,7 +275,8 @@ def unreadable_error(p: Path, exc: Exception, fix: str) -> InputError:
         try:
             json.loads(p.read_bytes().decode("utf-8-sig", errors="replace"))
         except json.JSONDecodeError as jexc:
-            cut = jexc.pos >= len(jexc.doc.rstrip()) - 1
+            doc = jexc.doc.strip()
+            cut = doc.startswith(("{", "[")) and not doc.endswith(("}", "]"))
             what = (
                 "GeoJSON is afgebroken/onvolledig (truncated: the text stops in the middle)"
                 if cut

@@ -272,9 +272,11 @@ def check_coverage(
     cov = coverage_of(extract.bounds, boundaries, code=code)
     lon0, lat0, lon1, lat1 = extract.bounds
     where = f"lengte {lon0:.3f}–{lon1:.3f}, breedte {lat0:.3f}–{lat1:.3f}"
+    source = boundaries.attrs.get("source")
+    of = f"de buurtgrenzen ({Path(source).name})" if source else "de buurtgrenzen"
     if cov.share < min_share:
         raise InputError(
-            f"het OSM-extract dekt maar {cov.share:.0%} van de buurtgrenzen (extract does not "
+            f"het OSM-extract dekt maar {cov.share:.0%} van {of} (extract does not "
             f"cover the boundaries); het extract ligt op {where}; "
             f"{len(cov.uncovered)} buurt(en) vallen (deels) buiten: {cov.uncovered[:10]}",
             path=extract.path,
@@ -284,7 +286,7 @@ def check_coverage(
     if cov.complete:
         return []
     return [
-        f"{extract.path.name}: het OSM-extract dekt {cov.share:.0%} van de buurtgrenzen; "
+        f"{extract.path.name}: het OSM-extract dekt {cov.share:.0%} van {of}; "
         f"{len(cov.uncovered)} buurt(en) vallen deels buiten het extract ({where}) en missen "
         f"daar paden en plekken: {cov.uncovered[:10]}"
     ]
