@@ -53,10 +53,10 @@ def gemeente_filter(gemeente: str) -> str:
             "</fes:PropertyIsEqualTo></fes:Filter>")
 
 
-def getfeature_params(gemeente: str, *, start: int = 0, count: int = PAGE_SIZE) -> dict:
+def getfeature_params(gemeente: str, *, start: int = 0, count: int | None = None) -> dict:
     return {"service": "WFS", "version": "2.0.0", "request": "GetFeature",
             "typeNames": TYPENAME, "outputFormat": "application/json",
-            "srsName": "EPSG:28992", "count": str(count), "startIndex": str(start),
+            "srsName": "EPSG:28992", "count": str(count or PAGE_SIZE), "startIndex": str(start),
             "filter": gemeente_filter(gemeente)}
 
 
@@ -90,7 +90,8 @@ def download_buurten(
     url = base_url or WFS_URL.format(year=year)
     feats: list[dict] = []
     while True:
-        content = http_get(url, params=getfeature_params(gemeente, start=len(feats)),
+        content = http_get(url, params=getfeature_params(gemeente, start=len(feats),
+                                                         count=PAGE_SIZE),
                            service=SERVICE, offline_fix=OFFLINE_FIX, retries=retries,
                            backoff_s=backoff_s, session=session)
         page = _page(content, url)
