@@ -43,6 +43,7 @@ from geo.osm import read_osm
 from geo.profiles import Profile
 from geo.routing import DistanceField, Snapped, distances_at, source_graph
 from layers.analysis import DEMAND_LABEL, MAX_SNAP_M, Prepared, Result, run
+from layers.scenario import AddedPlace, Scenario
 
 Progress = Callable[[float, str], None]
 
@@ -169,6 +170,15 @@ class SitingResult:
     coverage: sp.csr_matrix  # candidates x origins, True = newly within reach
     seconds: float
     notes: list[str] = field(default_factory=list)
+
+    def to_scenario(self, base: Scenario | None = None, *, picks: int | None = None) -> Scenario:
+        """``base`` (default: empty) with the first ``picks`` suggestions (default: all) added
+        as hypothetical places, named after the building, for :func:`layers.analysis.run`."""
+        scen = base or Scenario()
+        for p in self.picks.head(picks if picks is not None else len(self.picks)).itertuples():
+            name = p.soort if pd.isna(p.naam) else p.naam
+            scen = scen.add(AddedPlace(float(p.x), float(p.y), naam=f"Voorstel {p.rang}: {name}"))
+        return scen
 
 
 def _weight_col(prep: Prepared) -> str:

@@ -108,6 +108,11 @@ def test_greedy_gains_are_real_and_non_increasing(demo, older, libraries_only):
     assert w[newly].sum() == pytest.approx(s.total)
     assert s.by_area.sum() == pytest.approx(s.total)
     assert s.baseline_within == libraries_only.headline["binnen"]
+    # and the analysis agrees once the suggestions are accepted into the scenario
+    after = run(demo, older, categories=["bibliotheek"], scenario=s.to_scenario())
+    assert after.headline["binnen"] == libraries_only.headline["binnen"] + s.total
+    two = run(demo, older, categories=["bibliotheek"], scenario=s.to_scenario(picks=2))
+    assert two.headline["binnen"] == libraries_only.headline["binnen"] + sum(s.gains[:2])
 
 
 def test_lazy_greedy_equals_plain_greedy(demo, older, candidates, libraries_only):
