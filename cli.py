@@ -17,6 +17,7 @@ from pathlib import Path
 from geo.errors import InputError, ServiceUnavailableError
 
 EXIT_OK, EXIT_INPUT, EXIT_SERVICE = 0, 2, 3
+GLOBAL_DEFAULTS = {"quiet": False, "json": False, "data_dir": None, "cache_dir": None}
 
 
 class _Progress:
@@ -250,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="ontmoet", parents=[common], description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.set_defaults(quiet=False, json=False, data_dir=None, cache_dir=None)
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="{prepare,coverage,export,batch}")
     p = sub.add_parser("prepare", parents=[common], help="gebied klaarzetten (lokaal of online)",
                        description="Zet een gebied klaar uit lokale bestanden, een bestaand "
@@ -292,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for k, v in GLOBAL_DEFAULTS.items():  # global options may stand before or after SUB
+        if not hasattr(args, k):
+            setattr(args, k, v)
     try:
         return args.func(args)
     except ServiceUnavailableError as exc:

@@ -86,11 +86,11 @@ DESCRIPTIONS_LAYER = "veldbeschrijvingen"
 
 
 def _plain(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Attributes only; point layers keep their position as WGS84 ``lon``/``lat`` columns."""
+    """Attributes plus a WGS84 ``lon``/``lat`` per row (the point itself, or a point inside
+    the area), so a spreadsheet can still place every row."""
     df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    geoms = gdf.geometry
-    if len(gdf) and gdf.crs is not None and bool(geoms.geom_type.eq("Point").all()):
-        wgs = geoms.to_crs(4326)
+    if gdf.crs is not None and gdf.geometry.notna().any():
+        wgs = gdf.geometry.representative_point().to_crs(4326)
         df["lon"] = wgs.x.round(COORD_PRECISION)
         df["lat"] = wgs.y.round(COORD_PRECISION)
     return df
