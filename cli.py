@@ -132,6 +132,13 @@ def cmd_prepare(args) -> int:
 
     data_dir, cache_dir = _dirs(args)
     notices: list[str] = []
+    done: list = []
+
+    def check(candidate) -> None:
+        """Read everything before the area folder is moved into place."""
+        with _Progress(args.quiet, "Voorbereiden") as bar:
+            done.append(prepare(candidate, progress=bar))
+
     if args.gemeente:
         with _Progress(args.quiet, "Downloaden") as bar:
             area, notices = area_online(args.gemeente, cache_dir=cache_dir, data_dir=data_dir,
@@ -141,7 +148,7 @@ def cmd_prepare(args) -> int:
             raise InputError("--naam ontbreekt", fix="geef het gebied een naam: --naam ID")
         area = area_from_files(args.naam, osm=args.osm, buurten=args.buurten,
                                bevolking=args.bevolking, voorzieningen=args.voorzieningen,
-                               cache_dir=cache_dir)
+                               cache_dir=cache_dir, check=check)
     elif args.gebied:
         area = find_area(args, args.gebied)
     else:
@@ -150,8 +157,9 @@ def cmd_prepare(args) -> int:
                              "of --gemeente GM0344")
     for n in notices:
         print(n, file=sys.stderr)
-    with _Progress(args.quiet, "Voorbereiden") as bar:
-        prep = prepare(area, progress=bar)
+    if not done:
+        check(area)
+    prep = done[0]
     if not prep.ready:
         from geo.errors import MissingDataError
 

@@ -69,8 +69,12 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def write_area(aid: str, files: dict[str, list[Path]], *, cache_dir: Path,
-               extra_meta: dict | None = None) -> AreaData:
-    """Put ``files`` (role -> paths) into the area folder ``aid``, replacing an older one."""
+               extra_meta: dict | None = None,
+               check: Callable[[AreaData], object] | None = None) -> AreaData:
+    """Put ``files`` (role -> paths) into the area folder ``aid``, replacing an older one.
+
+    ``check`` (e.g. :func:`layers.analysis.prepare`) runs on the complete folder before it is
+    moved into place; when it raises, nothing is left behind and an older folder stays."""
     target = prepared_dir(cache_dir) / aid
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{aid}.", dir=target.parent))
@@ -84,6 +88,8 @@ def write_area(aid: str, files: dict[str, list[Path]], *, cache_dir: Path,
                 record["bestanden"][name] = {"rol": role, "bron": str(src)}
         (tmp / "meta.json").write_text(json.dumps(record, indent=2, ensure_ascii=False),
                                        encoding="utf-8")
+        if check is not None:
+            check(scan_folder(tmp))
         old = target.with_name(f".{aid}.old")
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():
@@ -97,8 +103,10 @@ def write_area(aid: str, files: dict[str, list[Path]], *, cache_dir: Path,
 
 def area_from_files(name: str, *, osm: Path, cache_dir: Path, buurten: Path | None = None,
                     bevolking: Path | None = None,
-                    voorzieningen: list[Path] | None = None) -> AreaData:
-    """An area folder from local files (OSM required; the rest optional)."""
+                    voorzieningen: list[Path] | None = None,
+                    check: Callable[[AreaData], object] | None = None) -> AreaData:
+    """An area folder from local files (OSM required; the rest optional); see
+    :func:`write_area` for ``check``."""
     aid = area_id(name)
     files: dict[str, list[Path]] = {"osm": [Path(osm)]}
     for role, p in (("buurten", buurten), ("bevolking", bevolking)):
@@ -109,7 +117,7 @@ def area_from_files(name: str, *, osm: Path, cache_dir: Path, buurten: Path | No
     for role, paths in files.items():
         for p in paths:
             _check(role, p)
-    return write_area(aid, files, cache_dir=cache_dir)
+    return write_area(aid, files, cache_dir=cache_dir, check=check)
 
 
 def osm_fetchers_for(outline_wgs84) -> tuple[GraphFetcher, FeatureFetcher]:
