@@ -6,16 +6,13 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.profiles import load_profiles
 from layers import benches
-from layers.analysis import prepare, run
-from layers.datasets import DEMO_ID, discover
+from layers.analysis import run
 
 
 @pytest.fixture(scope="module")
-def result(helsinki_pbf):
-    area = next(a for a in discover(include_demo=True) if a.id == DEMO_ID)
-    return run(prepare(area), load_profiles()[0]["older"])
+def result(helsinki_prep, older):
+    return run(helsinki_prep, older)
 
 
 def test_rest_points_are_the_extracts_benches(result):

@@ -11,10 +11,8 @@ import pytest
 from PIL import Image
 
 from geo.errors import InputError
-from geo.profiles import load_profiles
 from layers import report, siting
-from layers.analysis import prepare, run
-from layers.datasets import DEMO_ID, discover
+from layers.analysis import run
 from layers.fmt import fmt_int
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None
@@ -23,29 +21,18 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None
 
 
 @pytest.fixture(scope="module")
-def demo(helsinki_pbf):
-    area = next(a for a in discover(include_demo=True) if a.id == DEMO_ID)
-    return prepare(area)
+def before(libraries_only):
+    return libraries_only
 
 
 @pytest.fixture(scope="module")
-def older():
-    return load_profiles()[0]["older"]
+def suggested(helsinki_prep, older, before):
+    return siting.suggest(helsinki_prep, older, 3, result=before)
 
 
 @pytest.fixture(scope="module")
-def before(demo, older):
-    return run(demo, older, categories=["bibliotheek"])
-
-
-@pytest.fixture(scope="module")
-def suggested(demo, older, before):
-    return siting.suggest(demo, older, 3, result=before)
-
-
-@pytest.fixture(scope="module")
-def after(demo, older, suggested):
-    return run(demo, older, categories=["bibliotheek"], scenario=suggested.to_scenario())
+def after(helsinki_prep, older, suggested):
+    return run(helsinki_prep, older, categories=["bibliotheek"], scenario=suggested.to_scenario())
 
 
 def _render(pdf, tmp_path, dpi=72):

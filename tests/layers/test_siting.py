@@ -9,28 +9,14 @@ import pyproj
 import pytest
 
 from geo.errors import InputError
-from geo.profiles import load_profiles
 from geo.routing import distances_at, nearest_sources
 from layers import siting
-from layers.analysis import prepare, run
-from layers.datasets import DEMO_ID, discover
+from layers.analysis import run
 
 
 @pytest.fixture(scope="module")
-def demo(helsinki_pbf):
-    area = next(a for a in discover(include_demo=True) if a.id == DEMO_ID)
-    return prepare(area)
-
-
-@pytest.fixture(scope="module")
-def older():
-    return load_profiles()[0]["older"]
-
-
-@pytest.fixture(scope="module")
-def libraries_only(demo, older):
-    """Coverage by libraries alone: a real case with many homes beyond 500 m."""
-    return run(demo, older, categories=["bibliotheek"])
+def demo(helsinki_prep):
+    return helsinki_prep
 
 
 @pytest.fixture(scope="module")
