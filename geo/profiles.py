@@ -80,3 +80,39 @@ def edge_mask(net: WalkNetwork, profile: Profile) -> np.ndarray | None:
         if len(bad):
             mask &= ~(np.isin(net.edge_u, bad) | np.isin(net.edge_v, bad))
     return None if mask.all() else mask
+
+
+def exclusion_report(net: WalkNetwork, profile: Profile) -> dict[str, int]:
+    """How many segments a profile's exclusions remove, per reason, and how many segments (or
+    crossings) lack the tag an exclusion looks at. Untagged segments are allowed — OSM is
+    incomplete — but counted so results can say how much rests on unknown tags."""
+    out: dict[str, int] = {}
+    if profile.avoid_highway:
+        out["uitgesloten_highway"] = int(
+            np.isin(net.edge_attr("highway"), list(profile.avoid_highway)).sum())
+    if profile.avoid_surface:
+        surf = net.edge_attr("surface") if "surface" in net.ways else np.full(net.n_edges, None)
+        out["uitgesloten_surface"] = int(np.isin(surf, list(profile.avoid_surface)).sum())
+        out["onbekend_surface"] = int(sum(s is None or s != s for s in surf))
+    if profile.avoid_kerb:
+        crossings = [t for t in net.node_tags.values()
+                     if t.get("highway") == "crossing" or "kerb" in t]
+        bad = [t for t in crossings if t.get("kerb") in profile.avoid_kerb]
+        out["uitgesloten_kerb_knopen"] = len(bad)
+        out["onbekend_kerb_oversteken"] = sum("kerb" not in t for t in crossings)
+    return out
+
+
+def describe_exclusions(report: dict[str, int]) -> str:
+    """One Dutch sentence for :func:`exclusion_report` (empty when nothing is excluded)."""
+    parts = []
+    if "uitgesloten_highway" in report:
+        parts.append(f"{report['uitgesloten_highway']} segmenten trap/uitgesloten wegtype")
+    if "uitgesloten_surface" in report:
+        parts.append(f"{report['uitgesloten_surface']} segmenten met ongeschikte verharding "
+                     f"({report['onbekend_surface']} zonder verhardingstag, die tellen mee)")
+    if "uitgesloten_kerb_knopen" in report:
+        parts.append(f"{report['uitgesloten_kerb_knopen']} hoge stoepranden "
+                     f"({report['onbekend_kerb_oversteken']} oversteken zonder stoeprandtag, "
+                     "die tellen mee)")
+    return ("Profiel vermijdt: " + "; ".join(parts) + ".") if parts else ""

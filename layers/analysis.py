@@ -10,22 +10,26 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
 from geo.facilities import read_facility_list
+from geo.hours import Period, open_mask
+from geo.incremental import add_sources, remove_sources
 from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
 from geo.osm import read_osm
 from geo.population import read_kerncijfers
-from geo.profiles import Profile, edge_mask
-from geo.routing import SegmentIndex, Snapped, distances_at, nearest_sources
+from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
+from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
 from layers.places import access_points, merge_places, places_from_list, places_from_osm
+from layers.scenario import Scenario
 from layers.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[float, str], None]
@@ -47,6 +51,8 @@ DEMAND_SUFFIX = {"inwoners_65plus": "65plus", "inwoners": "inwoners",
                  "woongebouwen": "woongebouwen"}
 #: Origins or places farther than this from any usable path are reported, not routed.
 MAX_SNAP_M = 250.0
+#: Nearest-place fields kept per profile (one per filter/opening-hours combination).
+FIELD_CACHE_SIZE = 16
 
 
 def _quiet(_frac: float, _text: str) -> None:
@@ -67,6 +73,7 @@ class Prepared:
     origins: pd.DataFrame | None = None
     homes: gpd.GeoDataFrame | None = None  # residential buildings (x, y, floor_area)
     notes: list[str] = field(default_factory=list)
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
@@ -93,6 +100,27 @@ class Prepared:
         return self._by_mask[key]
 
 
+@dataclass(frozen=True)
+class Choices:
+    profile: Profile
+    categories: Collection[str] | None
+    spheres: Collection[str] | None
+    period: Period | None
+    scenario: Scenario
+
+    def sentence(self, prep: Prepared) -> str:
+        tax = prep.taxonomy
+        what = "alle ontmoetingsplekken"
+        if self.categories is not None:
+            labels = ", ".join(tax.label(c).lower() for c in self.categories)
+            what = f"plekken van het type {labels}" if labels else "geen plekken"
+        if self.spheres is not None:
+            what += " in de sfeer " + (", ".join(self.spheres) or "(geen)")
+        when = f", open op {self.period.label}" if self.period else ""
+        scen = f"; scenario: {self.scenario.describe()}" if self.scenario else ""
+        return (f"{self.profile.describe()}, naar {what}{when}{scen}.")
+
+
 @dataclass
 class Result:
     prepared: Prepared
@@ -102,6 +130,15 @@ class Result:
     places: gpd.GeoDataFrame  # places used, with "binnen_bereik" (demand within reach)
     headline: dict
     notes: list[str]
+    choices: Choices | None = None
+    nearest: DistanceField | None = None  # nearest-place field over the network nodes
+    owner: np.ndarray | None = None  # place row (in prep.places + scenario places) per source
+    cache: dict = field(default_factory=dict)  # derived layers (service/gap areas), per result
+
+    def caption(self) -> str:
+        """The choices behind this result, as one Dutch sentence."""
+        assert self.choices is not None
+        return self.choices.sentence(self.prepared)
 
 
 def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
@@ -117,7 +154,7 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         year = f" {int(years.iloc[0])}" if len(years) else ""
         notes.append(f"Inwoners: CBS Kerncijfers wijken en buurten{year} "
                      f"({area.population[0].name}).")
-    prep = Prepared(area=area, population=population, notes=notes)
+    prep = Prepared(area=area, population=population, notes=notes, taxonomy=tax)
     if not area.osm:
         return prep
     progress(0.1, "OSM-extract lezen")
@@ -184,51 +221,127 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     prep.notes += notes
 
 
+def _use_mask(prep: Prepared, categories, spheres, period: Period | None) -> tuple[
+        np.ndarray, np.ndarray]:
+    """Which places the filters keep, and which of them have unknown opening hours."""
+    assert prep.places is not None
+    keep = np.ones(len(prep.places), dtype=bool)
+    if categories is not None:
+        keep &= prep.places["categorie"].isin(list(categories)).to_numpy()
+    if spheres is not None:
+        keep &= prep.places["sfeer"].isin(list(spheres)).to_numpy()
+    usable, unknown = open_mask(prep.places["opening_hours"], period)
+    return keep & usable, keep & unknown
+
+
+def _base_field(prep: Prepared, state: dict, use: np.ndarray) -> DistanceField:
+    """The nearest-place field for one profile mask and one set of usable places (cached)."""
+    assert prep.net is not None
+    fields: dict = state.setdefault("fields", {})
+    key = use.tobytes()
+    if key not in fields:
+        acc: Snapped = state["access"]
+        sources = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+        if len(fields) >= FIELD_CACHE_SIZE:
+            fields.pop(next(iter(fields)))
+        fields[key] = nearest_sources(prep.net, sources, adjacency=state["adjacency"])
+    return fields[key]
+
+
+def _scenario_places(prep: Prepared, scenario: Scenario) -> gpd.GeoDataFrame:
+    assert prep.places is not None and prep.net is not None
+    rows = [{
+        "place_id": f"scenario-{i + 1}", "naam": a.naam, "categorie": a.categorie,
+        "categorie_label": prep.taxonomy.label(a.categorie), "sfeer": prep.taxonomy.sphere_of(
+            a.categorie), "bron": "Scenario", "osm_id": None, "opening_hours": None,
+        "geometry": shapely.Point(a.x, a.y)} for i, a in enumerate(scenario.added)]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=prep.net.crs)
+
+
 def run(
     prep: Prepared,
     profile: Profile,
     *,
     categories: Collection[str] | None = None,
     spheres: Collection[str] | None = None,
+    period: Period | None = None,
+    scenario: Scenario | None = None,
 ) -> Result:
-    """Distances from every origin to the nearest selected meeting place, and per-area results."""
+    """Distances from every origin to the nearest selected meeting place, and per-area results.
+
+    ``period`` keeps only places open then (unknown hours count as open). ``scenario`` adds and
+    closes places on top of the cached base result: only the distance field is updated.
+    """
     if not prep.ready:
         raise InputError("dit gebied kan niet doorgerekend worden: " + " ".join(
             prep.area.missing()), fix="voeg de ontbrekende bestanden toe")
     assert prep.net is not None and prep.places is not None and prep.origins is not None
     assert prep._access is not None and prep.areas is not None
+    scenario = scenario or Scenario()
     state = prep.routing_state(profile)
-    keep = np.ones(len(prep.places), dtype=bool)
-    if categories is not None:
-        keep &= prep.places["categorie"].isin(list(categories)).to_numpy()
-    if spheres is not None:
-        keep &= prep.places["sfeer"].isin(list(spheres)).to_numpy()
+    keep, unknown_hours = _use_mask(prep, categories, spheres, period)
     owner = prep._access[2]
-    use = keep[owner]
-    acc: Snapped = state["access"]
-    sources = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
-    field_ = nearest_sources(prep.net, sources, adjacency=state["adjacency"])
+    field_ = _base_field(prep, state, keep[owner])
+    places_all = prep.places
+    if scenario.removed:
+        closed = prep.places["place_id"].isin(list(scenario.removed)).to_numpy()
+        gone = np.nonzero(closed[owner] & keep[owner])[0]
+        field_ = remove_sources(prep.net, field_, gone, adjacency=state["adjacency"])
+        keep = keep & ~closed
+    if scenario.added:
+        extra = _scenario_places(prep, scenario)
+        snapped = state["index"].snap(extra.geometry.x.to_numpy(), extra.geometry.y.to_numpy(),
+                                      max_dist=MAX_SNAP_M)
+        field_ = add_sources(prep.net, field_, snapped, adjacency=state["adjacency"])
+        places_all = pd.concat([prep.places, extra], ignore_index=True)
+        owner = np.r_[owner, len(prep.places) + np.arange(len(extra))]
+        keep = np.r_[keep, np.ones(len(extra), dtype=bool)]
     dist, src = distances_at(prep.net, field_, state["origins"])
     place_row = np.where(src >= 0, owner[np.maximum(src, 0)], -1)
     limit = profile.max_distance_m
-    origins = prep.origins.assign(dist_m=dist, place_row=place_row)
+    origins = prep.origins.assign(
+        dist_m=dist, tijd_min=dist / (profile.speed_kmh * 1000.0 / 60.0), place_row=place_row)
     weight_col = "w_homes" if prep.demand == "woongebouwen" else "w_demand"
     agg = aggregate_by_area(origins["area"].to_numpy(), origins[weight_col].to_numpy(), dist,
                             limit, pd.Index(prep.areas["code"]))
     table = _result_table(prep, profile, agg)
-    places = prep.places[keep].copy()
+    places = places_all[keep].copy()
     within = origins[origins["dist_m"] <= limit].groupby("place_row")[weight_col].sum()
     places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
-    unsnapped_places = int((~acc.ok[use]).sum())
-    notes = list(prep.notes)
+    places["row"] = np.nonzero(keep)[0]
+    choices = Choices(profile, categories, spheres, period, scenario)
+    notes = list(prep.notes) + _run_notes(prep, state, field_, dist, keep, unknown_hours,
+                                          profile, period)
+    return Result(prep, profile, table, origins, places, _headline(prep, table), notes,
+                  choices, field_, owner)
+
+
+def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) -> list[str]:
+    notes = []
+    acc: Snapped = state["access"]
+    use = keep[prep._access[2]] if len(keep) == len(prep.places) else None
     off = int((~state["origins"].ok).sum())
     if off:
-        notes.append(f"{off} woonadressen liggen verder dan {MAX_SNAP_M:.0f} m van een "
+        notes.append(f"{fmt_int(off)} woonadressen liggen verder dan {MAX_SNAP_M:.0f} m van een "
                      "bruikbaar pad en tellen als buiten bereik.")
-    if unsnapped_places:
-        notes.append(f"{unsnapped_places} toegangspunten van ontmoetingsplekken liggen verder "
-                     f"dan {MAX_SNAP_M:.0f} m van een bruikbaar pad en worden niet gebruikt.")
-    return Result(prep, profile, table, origins, places, _headline(prep, table), notes)
+    island = int((state["origins"].ok & ~np.isfinite(dist)).sum())
+    if island:
+        notes.append(f"{fmt_int(island)} woonadressen liggen op een los stuk netwerk zonder "
+                     "bereikbare ontmoetingsplek (bijvoorbeeld achter een trap voor dit profiel, "
+                     "of een ontbrekende verbinding in OSM) en tellen als buiten bereik.")
+    if use is not None:
+        unsnapped = int((~acc.ok[use]).sum())
+        if unsnapped:
+            notes.append(f"{unsnapped} toegangspunten van ontmoetingsplekken liggen verder dan "
+                         f"{MAX_SNAP_M:.0f} m van een bruikbaar pad en worden niet gebruikt.")
+    if period is not None:
+        n_unknown = int(unknown_hours.sum())
+        notes.append(f"Openingstijden voor {period.label}: {n_unknown} plekken zonder (leesbare) "
+                     "openingstijden tellen als open.")
+    excl = describe_exclusions(exclusion_report(prep.net, profile))
+    if excl:
+        notes.append(excl)
+    return notes
 
 
 def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -65,3 +65,24 @@ def test_aggregate_matches_a_plain_loop():
         assert np.isclose(got.at[a, "beyond"], w[sel & (d > 500)].sum())
         assert np.isclose(got.at[a, "share"], w[sel & (d <= 500)].sum() / w[sel].sum())
     assert got.at["BU4", "total"] == 0 and np.isnan(got.at["BU4", "share"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.integers(0, 900)),
+             min_size=0, max_size=60),
+    st.sampled_from([0.5, 0.9]),
+)
+def test_vectorised_area_quantiles_equal_the_naive_per_area_quantile(rows, q):
+    """aggregate_by_area's median/p90 equal weighted_quantile area by area (ties, zero weights,
+    empty areas included)."""
+    area = np.array([f"A{a}" for a, _, _ in rows], dtype=object)
+    w = np.array([float(x) for _, x, _ in rows])
+    d = np.array([float(x) for _, _, x in rows])
+    areas = pd.Index([f"A{i}" for i in range(6)])
+    got = aggregate_by_area(area, w, d, 500.0, areas)
+    col = "median_m" if q == 0.5 else "p90_m"
+    for a in areas:
+        sel = area == a
+        want = weighted_quantile(d[sel], w[sel], q)
+        assert (np.isnan(want) and np.isnan(got.at[a, col])) or got.at[a, col] == want

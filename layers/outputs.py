@@ -1,0 +1,253 @@
+"""What a result becomes for people and GIS tools: CBS-style suppression of small counts, wijk
+totals, service and gap areas, and the layers every export writes (same names everywhere).
+
+Small counts: an area with fewer than :data:`SUPPRESS_BELOW` residents of the counted group
+shows "< 10" on screen; in exports its counts and share are empty (null) and ``onderdrukt`` is
+true. Municipal totals are always computed from the raw numbers.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import aggregate_by_area
+from geo.reach import buffer_union, nearest_service_lines, service_areas
+from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
+from layers.fmt import fmt_int, fmt_m, fmt_pct
+
+SUPPRESS_BELOW = 10
+#: Residential land around homes beyond reach is drawn this far around each home.
+GAP_BUFFER_M = 30.0
+SERVICE_BUFFER_M = 25.0
+DUTCH_CRS = "EPSG:28992"
+
+FIELD_DESCRIPTIONS: dict[str, str] = {
+    "buurtcode": "CBS-buurtcode (BU_CODE), of H3-celnummer bij zeshoeken",
+    "buurtnaam": "Naam van de buurt (CBS)",
+    "wijkcode": "CBS-wijkcode (WK_CODE)",
+    "wijknaam": "Naam van de wijk (CBS)",
+    "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten)",
+    "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS)",
+    "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek",
+    "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand",
+    "aandeel_binnen_bereik": "Aandeel (0–1) van de getelde groep binnen bereik",
+    "mediaan_afstand_m": "Mediane loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek",
+    "p90_afstand_m": "90e percentiel van de loopafstand (m)",
+    "profiel": "Gebruikt mobiliteitsprofiel",
+    "max_afstand_m": "Maximale loopafstand (m) = snelheid × minuten van het profiel",
+    "onderdrukt": "Waar: minder dan 10 personen, aantallen en aandeel weggelaten (CBS-regel)",
+    "gebiedstype": "buurt of H3-zeshoek (schatting)",
+    "telt": "Wat de aantallen tellen (65-plussers, inwoners of woongebouwen)",
+    "woongebouwen": "Aantal woongebouwen (OSM) als schatting zonder inwonertallen",
+    "naam": "Naam van de ontmoetingsplek (OSM of lokale lijst)",
+    "categorie": "Categorie in de taxonomie van Ontmoetingskaart",
+    "categorie_label": "Categorie, leesbaar",
+    "sfeer": "Sfeer van de sociale basis (gemeenschappelijk / institutioneel / persoonlijk)",
+    "bron": "Herkomst: OpenStreetMap, lokale lijst of scenario",
+    "osm_id": "OSM-object (n/w/r + id)",
+    "opening_hours": "Openingstijden (OSM-syntax), leeg = onbekend",
+    "binnen_bereik": "Getelde personen/woongebouwen die deze plek als dichtstbijzijnde "
+                     "binnen bereik hebben",
+    "place_id": "Kenmerk van de plek in Ontmoetingskaart",
+    "gat_id": "Volgnummer van het gebied buiten bereik",
+    "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
+    "oppervlakte_ha": "Oppervlakte (ha)",
+}
+
+
+def counted_column(result: Result) -> str:
+    return {"65plus": "inwoners_65plus", "inwoners": "inwoners",
+            "woongebouwen": "woongebouwen"}[DEMAND_SUFFIX[result.prepared.demand]]
+
+
+def suppress(table: pd.DataFrame, counted: str, *, people: bool = True) -> pd.DataFrame:
+    """A copy with ``onderdrukt`` and, where it is true, the counts and share set to null.
+
+    ``counted`` is the column holding the group size; buildings (``people=False``) are not
+    personal data and are never suppressed.
+    """
+    t = table.copy()
+    size = pd.to_numeric(t[counted], errors="coerce") if counted in t else pd.Series(np.nan)
+    small = (size < SUPPRESS_BELOW).fillna(False).to_numpy(dtype=bool) if people else \
+        np.zeros(len(t), dtype=bool)
+    t["onderdrukt"] = small
+    cols = [c for c in t.columns if c == counted or c.startswith(("binnen_bereik", "buiten_bereik"))
+            or c == "aandeel_binnen_bereik"]
+    for c in cols:
+        t[c] = t[c].astype(float).where(~small)
+    return t
+
+
+def screen_value(v: float, suppressed: bool) -> str:
+    """A count as people read it: '< 10' when suppressed."""
+    return f"< {SUPPRESS_BELOW}" if suppressed else fmt_int(v)
+
+
+def _people(result: Result) -> bool:
+    return result.prepared.demand != "woongebouwen"
+
+
+def wijk_table(result: Result) -> gpd.GeoDataFrame:
+    """Per wijk: the per-buurt numbers summed, and median / 90th percentile distance over all
+    the wijk's origins (empty without wijkcodes, e.g. for hexagons)."""
+    t = result.table
+    if t["wijkcode"].isna().all():
+        return gpd.GeoDataFrame(columns=["wijkcode", "geometry"], geometry="geometry", crs=t.crs)
+    suffix = DEMAND_SUFFIX[result.prepared.demand]
+    counted = counted_column(result)
+    num = [c for c in ("inwoners", "inwoners_65plus", "woongebouwen",
+                       f"binnen_bereik_{suffix}", f"buiten_bereik_{suffix}") if c in t]
+    g = t.groupby("wijkcode", sort=True)
+    geom = g.geometry.apply(lambda s: shapely.union_all(s.to_numpy()))
+    out = gpd.GeoDataFrame({"wijkcode": geom.index.to_numpy()}, geometry=geom.to_numpy(),
+                           crs=t.crs)
+    for c in dict.fromkeys(num):
+        out[c] = g[c].sum(min_count=1).reindex(geom.index).to_numpy()
+    within, beyond = out[f"binnen_bereik_{suffix}"], out[f"buiten_bereik_{suffix}"]
+    out["aandeel_binnen_bereik"] = within / (within + beyond).where(within + beyond > 0)
+    wijk_of = dict(zip(t["buurtcode"], t["wijkcode"], strict=True))
+    o = result.origins
+    weight = o["w_homes" if suffix == "woongebouwen" else "w_demand"].to_numpy()
+    agg = aggregate_by_area(o["area"].map(wijk_of).to_numpy(), weight, o["dist_m"].to_numpy(),
+                            result.profile.max_distance_m, pd.Index(out["wijkcode"]))
+    out["mediaan_afstand_m"] = np.round(agg["median_m"].to_numpy(dtype=float))
+    out["p90_afstand_m"] = np.round(agg["p90_m"].to_numpy(dtype=float))
+    out["wijknaam"] = out["wijkcode"].map(_wijk_names(result))
+    out["aantal_buurten"] = g.size().reindex(geom.index).to_numpy()
+    out["profiel"] = result.profile.id
+    out["max_afstand_m"] = round(result.profile.max_distance_m, 1)
+    if counted not in out:
+        out[counted] = within + beyond
+    return out
+
+
+def _wijk_names(result: Result) -> dict:
+    pop = result.prepared.population
+    if pop is None:
+        return {}
+    w = pop[pop["niveau"] == "Wijk"]
+    return dict(zip(w["code"], w["naam"], strict=True))
+
+
+def service_area_layer(result: Result, *, nearest_only: bool = False) -> gpd.GeoDataFrame:
+    """Service areas of the places used: the network within the limit, buffered.
+
+    ``nearest_only`` gives each reachable piece to its nearest place only (one pass; what the
+    map draws); otherwise each place gets its whole reach, overlapping (what exports hold)."""
+    prep = result.prepared
+    key = ("service", nearest_only)
+    if key in result.cache:
+        return result.cache[key]
+    state = prep.routing_state(result.profile)
+    limit = result.profile.max_distance_m
+    assert prep.net is not None and result.nearest is not None and result.owner is not None
+    if nearest_only:
+        lines, src = nearest_service_lines(prep.net, result.nearest.dist, result.nearest.source,
+                                           limit)
+        rows = result.owner[src]
+        geoms = {int(r): buffer_union(lines[rows == r], SERVICE_BUFFER_M)
+                 for r in np.unique(rows)}
+    else:
+        geoms = service_areas(prep.net, result.nearest.sources, result.owner,
+                              adjacency=state["adjacency"], limit=limit,
+                              buffer_m=SERVICE_BUFFER_M)
+    p = result.places.set_index("row")
+    rows_ = [r for r in geoms if r in p.index]
+    out = gpd.GeoDataFrame(
+        {"place_id": p.loc[rows_, "place_id"].to_numpy(), "naam": p.loc[rows_, "naam"].to_numpy(),
+         "categorie": p.loc[rows_, "categorie"].to_numpy(),
+         "profiel": result.profile.id, "max_afstand_m": round(limit, 1)},
+        geometry=[geoms[r] for r in rows_], crs=prep.net.crs)
+    result.cache[key] = out
+    return out
+
+
+def gap_layer(result: Result) -> gpd.GeoDataFrame:
+    """Residential land beyond reach: homes (or other origins) farther than the limit, each
+    drawn as a disc of :data:`GAP_BUFFER_M`, dissolved into separate areas with the counted
+    residents (or buildings) in each."""
+    if "gaps" in result.cache:
+        return result.cache["gaps"]
+    prep = result.prepared
+    o = result.origins
+    suffix = DEMAND_SUFFIX[prep.demand]
+    wcol = "w_homes" if suffix == "woongebouwen" else "w_demand"
+    far = o[(o["dist_m"] > result.profile.max_distance_m) & (o[wcol] > 0)]
+    crs = prep.net.crs if prep.net is not None else None
+    cols = ["gat_id", "buiten_bereik", "oppervlakte_ha", "buurtcodes"]
+    if far.empty:
+        out = gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=crs)
+    else:
+        pts = shapely.points(far["x"].to_numpy(), far["y"].to_numpy())
+        merged = shapely.union_all(shapely.buffer(pts, GAP_BUFFER_M, quad_segs=4))
+        if prep.areas is not None and prep.area_kind == "buurt":
+            merged = shapely.intersection(merged, shapely.union_all(prep.areas.geometry.values))
+        parts = shapely.get_parts(merged)
+        parts = parts[shapely.area(parts) > 0]
+        tree = shapely.STRtree(parts)
+        pi, gi = tree.query(pts, predicate="intersects")
+        first = np.full(len(pts), -1)
+        first[pi[::-1]] = gi[::-1]  # a home on a border counts once
+        w = far[wcol].to_numpy()
+        count = np.bincount(first[first >= 0], weights=w[first >= 0], minlength=len(parts))
+        codes = pd.Series(far["area"].to_numpy()[first >= 0]).groupby(first[first >= 0]).agg(
+            lambda s: ",".join(sorted(set(map(str, s)))))
+        out = gpd.GeoDataFrame(
+            {"gat_id": np.arange(1, len(parts) + 1), "buiten_bereik": np.round(count),
+             "oppervlakte_ha": np.round(shapely.area(parts) / 1e4, 2),
+             "buurtcodes": codes.reindex(range(len(parts))).fillna("").to_numpy()},
+            geometry=parts, crs=crs)
+        out = out[out["buiten_bereik"] > 0].sort_values("buiten_bereik", ascending=False)
+        out["gat_id"] = np.arange(1, len(out) + 1)
+        out = out.reset_index(drop=True)
+    out["telt"] = result.headline["telt"]
+    out["profiel"] = result.profile.id
+    result.cache["gaps"] = out
+    return out
+
+
+def export_layers(result: Result) -> dict[str, gpd.GeoDataFrame]:
+    """The layers every export writes, suppressed, in EPSG:28992 for Dutch areas (the network
+    CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten."""
+    counted = counted_column(result)
+    people = _people(result)
+    cols = [c for c in SCHEMA if c in result.table] + [
+        c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
+    buurten = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted, people=people)
+    wijken = suppress(wijk_table(result), counted, people=people)
+    places = result.places.drop(columns=["row"], errors="ignore").copy()
+    places["binnen_bereik"] = np.round(places["binnen_bereik"])
+    places = suppress(places, "binnen_bereik", people=people)
+    gaps = suppress(gap_layer(result), "buiten_bereik", people=people)
+    out = {"buurten": buurten, "wijken": wijken, "plekken": places,
+           "servicegebieden": service_area_layer(result), "gaten": gaps}
+    crs = out["buurten"].crs
+    target = DUTCH_CRS if str(crs).upper() == DUTCH_CRS else crs
+    return {k: v.to_crs(target) if v.crs is not None else v for k, v in out.items()}
+
+
+def summary_rows(result: Result) -> list[tuple[str, str]]:
+    """The headline numbers as (Dutch label, value with unit) rows, for the CLI and reports."""
+    h = result.headline
+    who = h["telt"].split(" (")[0]
+    return [
+        ("Profiel", result.profile.describe()),
+        (f"{who.capitalize()} totaal", fmt_int(h["totaal"])),
+        (f"{who.capitalize()} binnen bereik", fmt_int(h["binnen"])),
+        (f"{who.capitalize()} buiten bereik", f"{fmt_int(h['buiten'])} "
+                                              f"({fmt_pct(h['aandeel_buiten'])})"),
+        ("Ontmoetingsplekken gebruikt", fmt_int(len(result.places))),
+        ("Gebieden", fmt_int(h["gebieden"])),
+        ("Mediane afstand (gewogen)", fmt_m(_overall_median(result))),
+    ]
+
+
+def _overall_median(result: Result) -> float:
+    from geo.coverage import weighted_quantile
+
+    o = result.origins
+    w = o["w_homes" if result.prepared.demand == "woongebouwen" else "w_demand"].to_numpy()
+    return weighted_quantile(o["dist_m"].to_numpy(), w, 0.5)
