@@ -25,6 +25,7 @@ class Profile:
     avoid_highway: tuple[str, ...] = ()
     avoid_kerb: tuple[str, ...] = ()
     avoid_surface: tuple[str, ...] = ()
+    max_without_rest_m: float | None = None  # longest stretch between benches (rest-aware)
 
     def __post_init__(self) -> None:
         if not (0 < self.speed_kmh <= 10):
@@ -57,6 +58,8 @@ def load_profiles(path: Path = PROFILES_FILE) -> tuple[dict[str, Profile], str]:
             minutes=float(p["minutes"]), avoid_highway=tuple(p.get("avoid_highway", [])),
             avoid_kerb=tuple(p.get("avoid_kerb", [])),
             avoid_surface=tuple(p.get("avoid_surface", [])),
+            max_without_rest_m=(float(p["max_without_rest_m"])
+                                if p.get("max_without_rest_m") else None),
         )
     default = raw.get("default", next(iter(out)))
     if default not in out:

@@ -15,12 +15,12 @@ import shapely
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
-from geo.facilities import read_facility_list
+from geo.facilities import far_from_paths, read_facility_list
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
 from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
-from geo.osm import read_osm
+from geo.osm import check_coverage, read_osm
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
 from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
@@ -154,6 +154,7 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         year = f" {int(years.iloc[0])}" if len(years) else ""
         notes.append(f"Inwoners: CBS Kerncijfers wijken en buurten{year} "
                      f"({area.population[0].name}).")
+        notes += list(population.attrs.get("notes", []))
     prep = Prepared(area=area, population=population, notes=notes, taxonomy=tax)
     if not area.osm:
         return prep
@@ -188,7 +189,9 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     prep.homes = homes
     if area.boundaries:
         b = read_boundaries(area.boundaries[0])
-        prep.notes += list(b.attrs.get("warnings", []))
+        for key in ("warnings", "notes", "problems"):
+            prep.notes += [str(x) for x in b.attrs.get(key, [])]
+        prep.notes += check_coverage(extract, b)
         use_buurten(prep, b)
     else:
         hexes, origins = h3_grid(homes, net.crs)
@@ -329,11 +332,13 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
         notes.append(f"{fmt_int(island)} woonadressen liggen op een los stuk netwerk zonder "
                      "bereikbare ontmoetingsplek (bijvoorbeeld achter een trap voor dit profiel, "
                      "of een ontbrekende verbinding in OSM) en tellen als buiten bereik.")
-    if use is not None:
-        unsnapped = int((~acc.ok[use]).sum())
-        if unsnapped:
-            notes.append(f"{unsnapped} toegangspunten van ontmoetingsplekken liggen verder dan "
-                         f"{MAX_SNAP_M:.0f} m van een bruikbaar pad en worden niet gebruikt.")
+    if use is not None and (~acc.ok[use]).any():
+        # a place is unusable only when none of its access points reaches a path
+        nearest = pd.Series(acc.dist).groupby(prep._access[2]).min()
+        per_place = nearest.reindex(range(len(prep.places))).fillna(np.inf).to_numpy()
+        far = far_from_paths(prep.places[keep[: len(prep.places)]],
+                             per_place[keep[: len(prep.places)]], MAX_SNAP_M)
+        notes += [f"Ontmoetingsplek niet gebruikt: {p}" for p in far]
     if period is not None:
         n_unknown = int(unknown_hours.sum())
         notes.append(f"Openingstijden voor {period.label}: {n_unknown} plekken zonder (leesbare) "
