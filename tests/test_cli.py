@@ -125,7 +125,8 @@ def test_export_gpkg_has_the_layers_crs_and_field_descriptions(direct, tmp_path,
                          "--snelheid", "4", "--minuten", "5", "--quiet")
     assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["kaart.gpkg"]
     layers = dict(pyogrio.list_layers(path))
-    assert {"buurten", "plekken", "veldbeschrijvingen"} <= set(layers)
+    assert {"buurten", "wijken", "plekken", "servicegebieden", "gaten",
+            "veldbeschrijvingen"} <= set(layers)
     b = gpd.read_file(path, layer="buurten", engine="pyogrio")
     # Helsinki: the network's UTM zone (Dutch areas: RD New, EPSG:28992)
     assert b.crs == direct.table.crs and b.crs.to_epsg() == 32635
