@@ -1,6 +1,7 @@
 """``ontmoet``: the analysis without the dashboard, for analysts and scripts.
 
-Subcommands ``prepare``, ``coverage``, ``export`` and ``batch`` (``ontmoet SUB --help``).
+Subcommands ``prepare``, ``coverage``, ``export``, ``batch``, ``report``, ``suggest`` and
+``benches`` (``ontmoet SUB --help``).
 Exit codes: 0 ok, 2 bad input or missing data (reason on stderr), 3 data service unavailable.
 Progress bars go to stderr (off with ``--quiet``); ``--json`` prints a machine-readable summary
 on stdout instead of the Dutch table.
@@ -11,12 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+import unicodedata
 from pathlib import Path
 
 from geo.errors import InputError, ServiceUnavailableError
+from layers.fmt import fmt_int
 
 EXIT_OK, EXIT_INPUT, EXIT_SERVICE = 0, 2, 3
+#: Budget of new places ``suggest``/``report --voorstel`` accept (as layers.siting.suggest).
+MAX_K = 50
+#: Rows of a ranking printed as a table (``--json`` gives them all).
+TOP_ROWS = 20
 GLOBAL_DEFAULTS = {"quiet": False, "json": False, "data_dir": None, "cache_dir": None}
 
 
@@ -84,7 +92,10 @@ def analyse(args, area):
                spheres=args.sfeer or None)
 
 
-def _num(v):
+def _plain(v):
+    """A JSON-ready value: numpy scalars become Python, NaN/inf become null."""
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
@@ -94,7 +105,7 @@ def summary(result) -> dict:
     p = result.profile
     return {"gebied": result.prepared.area.id, "profiel": p.id, "snelheid_kmh": p.speed_kmh,
             "minuten": p.minutes, "max_afstand_m": round(p.max_distance_m, 1),
-            **{k: _num(v) for k, v in result.headline.items()},
+            **{k: _plain(v) for k, v in result.headline.items()},
             "notities": list(result.notes)}
 
 
@@ -104,23 +115,21 @@ def print_table(rows: list[tuple[str, str]]) -> None:
         print(f"{k:<{width}}  {v}")
 
 
-def _human(s: dict) -> list[tuple[str, str]]:
-    from layers.fmt import fmt_int
+def _human(result) -> list[tuple[str, str]]:
+    """The Dutch summary table: area plus the headline rows every output shares."""
+    from layers.outputs import summary_rows
 
-    share = s["aandeel_buiten"]
-    return [("Gebied", s["gebied"]),
-            ("Profiel", f"{s['profiel']} ({s['snelheid_kmh']:g} km/u × {s['minuten']:g} min "
-                        f"= {s['max_afstand_m']:g} m)"),
-            ("Telt", s["telt"]), ("Totaal", fmt_int(s["totaal"])),
-            ("Binnen bereik", fmt_int(s["binnen"])), ("Buiten bereik", fmt_int(s["buiten"])),
-            ("Aandeel buiten bereik", "onbekend" if share is None else
-             f"{100 * share:.1f} %".replace(".", ",")),
-            ("Gebieden", fmt_int(s["gebieden"]))]
+    area = result.prepared.area
+    return [("Gebied", f"{area.id} ({area.name})"), *summary_rows(result)]
+
+
+def print_json(data: dict) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def emit(args, data: dict, rows: list[tuple[str, str]]) -> None:
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        print_json(data)
     else:
         print_table(rows)
 
@@ -189,7 +198,7 @@ def cmd_coverage(args) -> int:
     files = [*write_export(result, "geojson", out), *write_export(result, "csv", out)]
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
-    emit(args, s, [*_human(s), ("Uitvoer", str(out))])
+    emit(args, s, [*_human(result), ("Uitvoer", str(out))])
     return EXIT_OK
 
 
@@ -201,7 +210,7 @@ def cmd_export(args) -> int:
     files = write_export(result, args.format, args.out)
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
-    emit(args, s, [*_human(s), *(("Bestand", str(f)) for f in files)])
+    emit(args, s, [*_human(result), *(("Bestand", str(f)) for f in files)])
     return EXIT_OK
 
 
@@ -223,6 +232,167 @@ def cmd_batch(args) -> int:
                         ("Overgeslagen (al klaar)", str(report["overgeslagen"])),
                         ("Mislukt", str(report["mislukt"])), ("Uitvoer", str(args.out))])
     return EXIT_OK if not report["mislukt"] else EXIT_INPUT
+
+
+def _cell(v, n: int = 40) -> str:
+    """Untrusted text (OSM names) as one table cell: no control characters, at most ``n``."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    s = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in str(v))
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def print_columns(header: list[str], rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
+    """A plain-text table; columns in ``right`` (numbers) are right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(c.rjust(w) if i in right else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+
+
+def records(df, columns: list[str]) -> list[dict]:
+    """Rows as JSON-ready dicts (numpy scalars to Python, NaN to null)."""
+    return [{k: _plain(v) for k, v in r.items()} for r in df[columns].to_dict("records")]
+
+
+def write_table(df, out: Path) -> Path:
+    """``df`` as a Dutch spreadsheet CSV, or GeoJSON (WGS84) when it has geometry."""
+    from geo.export import write_csv, write_geojson
+
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(df, out)
+    if suffix in (".geojson", ".json") and hasattr(df, "geometry"):
+        return write_geojson(df, out)
+    kinds = ".csv of .geojson" if hasattr(df, "geometry") else ".csv"
+    raise InputError(f"onbekend uitvoertype {out.suffix or '(geen)'}", path=out,
+                     fix=f"laat --out eindigen op {kinds}")
+
+
+def check_k(k: int) -> int:
+    """The budget of new places, checked before anything is computed."""
+    if not 1 <= k <= MAX_K:
+        raise InputError(f"aantal nieuwe plekken {k} valt buiten 1–{MAX_K}",
+                         fix="kies bijvoorbeeld --k 5 (1 tot 10 is gebruikelijk)")
+    return k
+
+
+def run_suggest(args, result, k: int, candidates=None):
+    from layers.siting import suggest
+
+    with _Progress(args.quiet, "Kandidaten doorrekenen") as bar:
+        return suggest(result.prepared, result.profile, k, candidates=candidates,
+                       result=result, progress=bar)
+
+
+PICK_COLUMNS = ["rang", "naam", "soort", "winst", "buurtcode"]
+
+
+def _picks(siting) -> list[dict]:
+    return records(siting.picks, [*PICK_COLUMNS, "winst_cumulatief", "bron", "osm_id"])
+
+
+def cmd_report(args) -> int:
+    from layers.report import write_report
+
+    k = check_k(args.voorstel) if args.voorstel is not None else None
+    area = find_area(args, args.gebied)
+    result = analyse(args, area)
+    siting = run_suggest(args, result, k) if k else None
+    out = Path(args.out or Path("uitvoer") / area.id / "rapport.pdf")
+    if out.suffix.lower() != ".pdf":
+        raise InputError("het rapport is een PDF", path=out, fix="laat --out eindigen op .pdf")
+    path = write_report(result, out, wijk=args.wijk, siting=siting)
+    s = summary(result)
+    s.update(bestand=str(path), wijk=args.wijk,
+             voorstellen=_picks(siting) if siting else [],
+             voorstellen_totaal=siting.total if siting else None)
+    rows = [*_human(result), ("Wijk", args.wijk or "heel het gebied"), ("Rapport", str(path))]
+    if siting:
+        rows.append(("Voorstellen", f"{len(siting.picks)} plekken, samen "
+                                    f"+{fmt_int(siting.total)} {siting.telt}"))
+    emit(args, s, rows)
+    return EXIT_OK
+
+
+def cmd_suggest(args) -> int:
+    k = check_k(args.k)
+    area = find_area(args, args.gebied)
+    result = analyse(args, area)
+    candidates, problems = None, []
+    if args.kandidaten:
+        from layers.siting import list_candidates
+
+        candidates, problems = list_candidates(args.kandidaten, result.prepared.net.crs)
+        if not len(candidates):
+            raise InputError("geen bruikbare kandidaat-gebouwen in de lijst: "
+                             + "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""),
+                             path=args.kandidaten,
+                             fix="geef per rij een naam en coördinaten in het gebied (lat/lon "
+                                 "of RD x/y), of laat --kandidaten weg voor de OSM-gebouwen")
+        for msg in problems:
+            print(msg, file=sys.stderr)
+    siting = run_suggest(args, result, k, candidates)
+    picks = siting.picks
+    files = [str(write_table(picks[[*PICK_COLUMNS, "winst_cumulatief", "bron", "osm_id",
+                                    "geometry"]], args.out))] if args.out else []
+    data = {**summary(result), "k": k, "telt": siting.telt, "voorstellen": _picks(siting),
+            "totaal": siting.total, "binnen_bereik_voor": siting.baseline_within,
+            "binnen_bereik_na": siting.baseline_within + siting.total,
+            "kandidaten": len(siting.candidates), "meldingen": problems + siting.notes,
+            "bestanden": files}
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    unit = siting.telt.split(" (")[0]
+    print_table([*_human(result), ("Kandidaten", fmt_int(len(siting.candidates)))])
+    if data["voorstellen"]:
+        print()
+        print_columns(["rang", "naam", "soort", f"winst ({unit})", "buurtcode"],
+                      [[str(p["rang"]), _cell(p["naam"]), _cell(p["soort"], 24),
+                        fmt_int(p["winst"]), _cell(p["buurtcode"], 20)]
+                       for p in data["voorstellen"]], right=(0, 3))
+    print()
+    print_table([("Totaal erbij", f"+{fmt_int(siting.total)} {unit}"),
+                 ("Binnen bereik", f"{fmt_int(siting.baseline_within)} → "
+                                   f"{fmt_int(data['binnen_bereik_na'])} {unit}"),
+                 *(("Let op", n) for n in siting.notes), *(("Bestand", f) for f in files)])
+    return EXIT_OK
+
+
+def cmd_benches(args) -> int:
+    from layers.benches import DEFAULT_STRETCH_M, bench_gaps
+
+    area = find_area(args, args.gebied)
+    result = analyse(args, area)
+    stretch = args.max_zonder_rust or result.profile.max_without_rest_m or DEFAULT_STRETCH_M
+    gaps = bench_gaps(result, stretch)
+    files = [str(write_table(gaps, args.out))] if args.out else []
+    cols = ["buurtcode", "buurtnaam", "binnen_bereik", "binnen_bereik_met_rust",
+            "zonder_rust_te_ver"]
+    total = float(gaps["zonder_rust_te_ver"].sum())
+    data = {**summary(result), "max_zonder_rust_m": float(stretch),
+            "telt": result.headline["telt"], "gebieden_met_winst": len(gaps),
+            "totaal_zonder_rust_te_ver": total, "bankjes_helpen": records(gaps, cols),
+            "bestanden": files}
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    print_table([*_human(result), ("Max. zonder rust", f"{stretch:g} m")])
+    print()
+    print_columns(["buurtcode", "buurtnaam", "binnen bereik", "met rust", "zonder rust te ver"],
+                  [[_cell(r["buurtcode"], 20), _cell(r["buurtnaam"]),
+                    *(fmt_int(r[c]) for c in cols[2:])] for r in data["bankjes_helpen"][:args.top]],
+                  right=(2, 3, 4))
+    more = len(gaps) - args.top
+    print()
+    print_table([*([("Niet getoond", f"{more} gebieden (alle met --json of --out)")]
+                   if more > 0 else []),
+                 ("Zonder rust te ver", f"{fmt_int(total)} {result.headline['telt']} in "
+                                        f"{len(gaps)} gebieden: daar helpen bankjes"),
+                 *(("Bestand", f) for f in files)])
+    return EXIT_OK
 
 
 def read_list(path: Path) -> list[str]:
@@ -259,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="ontmoet", parents=[common], description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True, metavar="{prepare,coverage,export,batch}")
+    sub = ap.add_subparsers(dest="cmd", required=True,
+                           metavar="{prepare,coverage,export,batch,report,suggest,benches}")
     p = sub.add_parser("prepare", parents=[common], help="gebied klaarzetten (lokaal of online)",
                        description="Zet een gebied klaar uit lokale bestanden, een bestaand "
                                    "gebied, of online per CBS-gemeente (PDOK + OSM).")
@@ -295,7 +466,44 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2, help="workers van het lokale cluster")
     b.add_argument("--out", type=Path, required=True, help="uitvoermap")
     b.set_defaults(func=cmd_batch)
+    _issue8_parsers(sub, common, choice)
     return ap
+
+
+def _issue8_parsers(sub, common, choice) -> None:
+    """report, suggest and benches: where to act, on paper and on the map."""
+    r = sub.add_parser("report", parents=[common, choice], help="rapport van één A4 (PDF)",
+                       description="Rapport van één A4 (PDF, zwart-wit leesbaar) voor het hele "
+                                   "gebied of één wijk: kaart, kerncijfers, ranglijst, methode "
+                                   "en bronnen.")
+    r.add_argument("gebied")
+    r.add_argument("--wijk", metavar="CODE", help="CBS-wijkcode (standaard: het hele gebied)")
+    r.add_argument("--out", type=Path, help="PDF-bestand (standaard uitvoer/<gebied>/rapport.pdf)")
+    r.add_argument("--voorstel", type=int, metavar="K",
+                   help="ook K voorgestelde nieuwe plekken op kaart en in de tekst")
+    r.set_defaults(func=cmd_report)
+    s = sub.add_parser("suggest", parents=[common, choice], help="waar nieuwe plekken het meest "
+                       "opleveren", description="Kies uit kandidaat-gebouwen (openbare gebouwen "
+                       "uit OSM, of een eigen lijst) de K plekken die samen de meeste mensen "
+                       "binnen loopafstand brengen (gretig, met de winst per keuze).")
+    s.add_argument("gebied")
+    s.add_argument("--k", type=int, default=5, help=f"aantal nieuwe plekken, 1–{MAX_K} "
+                                                    "(standaard 5)")
+    s.add_argument("--kandidaten", type=Path, metavar="BESTAND",
+                   help="eigen lijst gemeentelijke gebouwen (CSV/XLSX/GeoJSON met naam en "
+                        "coördinaten) in plaats van de OSM-gebouwen")
+    s.add_argument("--out", type=Path, help="voorstellen als .csv of .geojson")
+    s.set_defaults(func=cmd_suggest)
+    b = sub.add_parser("benches", parents=[common, choice], help="waar bankjes het meest helpen",
+                       description="Gebieden waar mensen binnen loopafstand wonen maar niet "
+                                   "zonder te lange stukken zonder bankje (rust-bewust bereik).")
+    b.add_argument("gebied")
+    b.add_argument("--max-zonder-rust", type=float, metavar="M",
+                   help="langste stuk zonder rustpunt, m (standaard: het profiel, anders 150)")
+    b.add_argument("--top", type=int, default=TOP_ROWS,
+                   help=f"aantal gebieden in de tabel (standaard {TOP_ROWS})")
+    b.add_argument("--out", type=Path, help="alle gebieden als .csv")
+    b.set_defaults(func=cmd_benches)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,6 +519,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:  # includes MissingDataError
         print(f"ontmoet: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

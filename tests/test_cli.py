@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -116,7 +117,9 @@ def test_coverage_prints_a_dutch_summary(capsys, tmp_path):
     code, out, _ = ontmoet(capsys, "coverage", DEMO_ID, "--out", str(tmp_path), "--quiet",
                            "--categorie", "park")
     assert code == 0
-    assert "Binnen bereik" in out and "Aandeel buiten bereik" in out and "500 m" in out
+    assert re.search(r"Woongebouwen binnen bereik\s+\d+", out)
+    assert re.search(r"Woongebouwen buiten bereik\s+\d+ \(\d+ %\)", out)
+    assert "= 500 m" in out and "Mediane afstand (gewogen)" in out
 
 
 def test_export_gpkg_has_the_layers_crs_and_field_descriptions(direct, tmp_path, capsys):
