@@ -200,12 +200,14 @@ def _headline(result: Result, base: Result | None) -> None:
     h = result.headline
     who = h["telt"].split(" (")[0]
     c1, c2, c3 = st.columns(3)
-    delta = None
+    delta, colour = None, "inverse"
     if base is not None:
-        delta = f"{fmt_int(h['buiten'] - base.headline['buiten'])} door scenario"
+        diff = h["buiten"] - base.headline["buiten"]
+        delta = f"{'+' if diff > 0 else ''}{fmt_int(diff)} door scenario"
+        colour = "inverse" if diff else "off"
     c1.metric(f"{who.capitalize()} buiten loopafstand",
               f"{fmt_int(h['buiten'])} ({fmt_pct(h['aandeel_buiten'])})", delta=delta,
-              delta_color="inverse")
+              delta_color=colour)
     worst = worst_areas(result)
     c2.markdown("**Grootste tekorten**  \n" + (
         "  \n".join(f"{i}. {esc(w)}" for i, w in enumerate(worst, 1)) or "geen"))
@@ -249,7 +251,7 @@ def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
 def _ranking(result: Result) -> None:
     st.subheader("Ranglijst: waar wonen de meeste mensen buiten bereik?")
     r = ranking(result)
-    view = r.drop(columns=["buurtcode"])
+    view = r.drop(columns=["buurtcode"]).dropna(axis="columns", how="all")
     sel = st.dataframe(view, hide_index=True, width="stretch", height=320,
                        column_config=_column_config(view), on_select="rerun",
                        selection_mode="single-row", key="ranglijst")
@@ -421,8 +423,11 @@ def main() -> None:
     if base is not None:
         st.subheader(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
         ch = change_per_area(base, result)
-        st.dataframe(ch.drop(columns=["buurtcode"]), hide_index=True, width="stretch",
-                     column_config=_column_config(ch.drop(columns=["buurtcode"])))
+        if ch.empty:
+            st.caption("Dit scenario verandert in geen enkel gebied het aantal buiten bereik.")
+        else:
+            st.dataframe(ch.drop(columns=["buurtcode"]), hide_index=True, width="stretch",
+                         column_config=_column_config(ch.drop(columns=["buurtcode"])))
     _ranking(result)
     _benches(result)
     _downloads(result, area, suggestions)

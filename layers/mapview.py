@@ -196,10 +196,13 @@ def _scenario_layer(places, unit: str) -> folium.FeatureGroup:
     for i in places.index:
         tip = (f"<b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
                f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-        folium.RegularPolygonMarker(
-            location=[pts[i].y, pts[i].x], number_of_sides=4, radius=10, rotation=45,
-            color="#000000", weight=2, fill=True, fill_color="#ff7f00", fill_opacity=1.0,
-            tooltip=folium.Tooltip(tip)).add_to(fg)
+        # a plain DivIcon: Leaflet core only (no plugin to fetch from a CDN)
+        folium.Marker(
+            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
+            icon=folium.DivIcon(html='<div class="ok-scenario" style="width:16px;height:16px;'
+                                     'background:#ff7f00;border:2px solid #000;'
+                                     'transform:rotate(45deg)"></div>', icon_size=(20, 20),
+                                icon_anchor=(10, 10))).add_to(fg)
     return fg
 
 

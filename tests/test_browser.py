@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser_util import (
+    MAP_IFRAME,
     SCREENSHOT_DIR,
     browser,
     chromium_path,
@@ -85,14 +86,22 @@ def test_title_visible(demo_page: Any) -> None:
     assert demo_page.title() == "Ontmoetingskaart"
 
 
-def test_headline_metrics(demo_page: Any) -> None:
+def test_headline_cards(demo_page: Any) -> None:
     metrics = demo_page.locator('[data-testid="stMetric"]')
     metrics.first.wait_for()
-    texts = [m.inner_text() for m in metrics.all() if m.is_visible()]
-    assert len(texts) >= 3, texts
-    for text in texts:
-        assert re.search(r"\d", text), text
-    assert any(re.search(r"\d+\s*%", t) for t in texts), texts
+    text = metrics.first.inner_text()
+    assert re.search(r"\d+ \(\d+ %\)", text), text
+    assert demo_page.get_by_text("Grootste tekorten").first.is_visible()
+    assert demo_page.get_by_text(re.compile(r"Ontmoetingsplekken: \d+")).first.is_visible()
+
+
+def test_ranking_table_is_visible(demo_page: Any) -> None:
+    heading = demo_page.get_by_role("heading", name=re.compile("Ranglijst"))
+    heading.first.scroll_into_view_if_needed()
+    assert heading.first.is_visible()
+    table = demo_page.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    assert table.is_visible()
 
 
 def test_map_layers_and_legends(demo_map: Any) -> None:
@@ -103,6 +112,7 @@ def test_map_layers_and_legends(demo_map: Any) -> None:
     entries = control.first.locator("label").all_inner_texts()
     assert any("aandeel binnen bereik" in e for e in entries), entries
     assert any("Bibliotheek" in e for e in entries), entries
+    assert any("Gebieden buiten bereik" in e for e in entries), entries
 
     legend = demo_map.locator(".ok-categories")
     assert legend.first.is_visible()
@@ -136,3 +146,26 @@ def test_default_area_warns_about_missing_osm(default_page: Any) -> None:
     assert default_page.locator(EXCEPTION).count() == 0, (
         default_page.locator(EXCEPTION).all_inner_texts())
     assert "Traceback" not in default_page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_clicking_the_map_adds_a_scenario_place(browser_ctx: tuple[str, Any]) -> None:
+    """A planner clicks on the map, presses 'Nieuwe plek op …', and sees before → after."""
+    for page in _open(browser_ctx, f"/?gebied={DEMO}", "browser_scenario.png"):
+        frame = wait_for_map(page, TIMEOUT_MS)
+        box = page.locator(MAP_IFRAME).first.bounding_box()
+        assert box is not None
+        # a point a little off-centre (not on the legends)
+        page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+        button = page.get_by_role("button", name=re.compile("Nieuwe plek op"))
+        button.first.wait_for(timeout=TIMEOUT_MS)
+        before = page.locator('[data-testid="stMetric"]').first.inner_text()
+        button.first.click()
+        page.get_by_text("door scenario").first.wait_for(timeout=TIMEOUT_MS)
+        wait_for_app(page, TIMEOUT_MS)
+        frame = wait_for_map(page, TIMEOUT_MS)
+        entries = frame.locator(".leaflet-control-layers label").all_inner_texts()
+        assert any("Scenario: nieuwe plekken" in e for e in entries), entries
+        after = page.locator('[data-testid="stMetric"]').first.inner_text()
+        assert "door scenario" in after and before != after
+        assert page.get_by_role("button", name=re.compile("Scenario wissen")).first.is_visible()
+        assert page.locator(EXCEPTION).count() == 0
