@@ -1,9 +1,6 @@
-"""Exports of an analysis result: its layers written as GeoJSON, GeoPackage, CSV or
-GeoParquet, with the same numbers as the dashboard.
-
-The layers come from ``layers.outputs.export_layers`` (buurten, wijken, plekken,
-servicegebieden, gaten) when that exists; until then from the result table and places only.
-"""
+"""Exports of an analysis result: the layers of ``layers.outputs.export_layers`` (buurten,
+wijken, plekken, servicegebieden, gaten) written as GeoJSON, GeoPackage, CSV or GeoParquet, with
+the same numbers as the dashboard."""
 
 from __future__ import annotations
 
@@ -13,6 +10,8 @@ import geopandas as gpd
 
 from geo.errors import InputError
 from geo.export import write_csv, write_geojson, write_gpkg, write_parquet
+from layers.analysis import DEMAND_SUFFIX
+from layers.outputs import FIELD_DESCRIPTIONS, export_layers
 
 FORMATS = ("geojson", "gpkg", "csv", "parquet")
 #: Dutch titles of the layers (GeoPackage layer description).
@@ -23,56 +22,21 @@ LAYER_TITLES = {
     "servicegebieden": "Gebied binnen loopafstand van een ontmoetingsplek",
     "gaten": "Gebied buiten loopafstand (gaten)",
 }
-#: Column meanings (README "Result per buurt"); replaced by layers.outputs.FIELD_DESCRIPTIONS
-#: where that defines them.
-_FALLBACK_DESCRIPTIONS = {
-    "buurtcode": "CBS-buurtcode (BU03440111); bij de zeshoekschatting de H3-celcode",
-    "buurtnaam": "naam van de buurt",
-    "wijkcode": "CBS-wijkcode",
-    "inwoners": "inwoners (CBS), aantal personen",
-    "inwoners_65plus": "inwoners van 65 jaar en ouder (CBS), aantal personen",
-    "binnen_bereik_65plus": "65-plussers binnen de loopafstand, aantal personen",
-    "buiten_bereik_65plus": "65-plussers buiten de loopafstand, aantal personen",
-    "aandeel_binnen_bereik": "aandeel binnen de loopafstand, 0-1",
-    "mediaan_afstand_m": "mediaan loopafstand tot de dichtstbijzijnde ontmoetingsplek, m",
-    "p90_afstand_m": "90e percentiel loopafstand tot de dichtstbijzijnde ontmoetingsplek, m",
-    "profiel": "mobiliteitsprofiel (older, fit, rollator, wheelchair)",
-    "max_afstand_m": "maximale loopafstand van het profiel, m",
-    "gebiedstype": "buurt of H3-zeshoek (schatting)",
-    "telt": "wat het aandeel telt (65-plussers, inwoners of woongebouwen)",
-    "woongebouwen": "woongebouwen uit OpenStreetMap, aantal",
-    "binnen_bereik_woongebouwen": "woongebouwen binnen de loopafstand, aantal",
-    "buiten_bereik_woongebouwen": "woongebouwen buiten de loopafstand, aantal",
-    "binnen_bereik_inwoners": "inwoners binnen de loopafstand, aantal personen",
-    "buiten_bereik_inwoners": "inwoners buiten de loopafstand, aantal personen",
-    "naam": "naam van de ontmoetingsplek (OpenStreetMap of eigen lijst)",
-    "categorie": "categorie van de ontmoetingsplek",
-    "categorie_label": "categorie in woorden",
-    "sfeer": "sfeer van de sociale basis",
-    "bron": "herkomst van de plek",
-    "binnen_bereik": "bewoners (of woongebouwen) binnen loopafstand van deze plek",
-    "onderdrukt": "cijfer onderdrukt wegens kleine aantallen (CBS-geheimhouding)",
-}
+#: What each demand unit counts, in the words of the 65+ column descriptions.
+_COUNTED = {"65plus": "65-plussers", "inwoners": "Inwoners", "woongebouwen": "Woongebouwen"}
 
 
 def field_descriptions() -> dict[str, str]:
-    try:
-        from layers.outputs import FIELD_DESCRIPTIONS  # type: ignore[attr-defined]
-    except ImportError:
-        return dict(_FALLBACK_DESCRIPTIONS)
-    return {**_FALLBACK_DESCRIPTIONS, **FIELD_DESCRIPTIONS}
-
-
-def export_layers(result) -> dict[str, gpd.GeoDataFrame]:
-    """The result's layers by name, in the network CRS (RD New for Dutch areas)."""
-    try:
-        from layers.outputs import export_layers as lead_layers  # type: ignore[attr-defined]
-    except ImportError:
-        lead_layers = None
-    if lead_layers is not None:
-        return dict(lead_layers(result))
-    places = result.places.drop(columns=["samengevoegd"], errors="ignore")
-    return {"buurten": result.table, "plekken": places}
+    """``layers.outputs.FIELD_DESCRIPTIONS``, plus the within/beyond counts of areas without age
+    figures (``*_inwoners``) or without any figures (``*_woongebouwen``), worded like the 65+
+    ones."""
+    out = dict(FIELD_DESCRIPTIONS)
+    for suffix in DEMAND_SUFFIX.values():
+        for side in ("binnen", "buiten"):
+            base = FIELD_DESCRIPTIONS[f"{side}_bereik_65plus"]
+            out.setdefault(f"{side}_bereik_{suffix}",
+                           base.replace(_COUNTED["65plus"], _COUNTED[suffix]))
+    return out
 
 
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -100,8 +64,8 @@ def write_export(result, fmt: str, out: str | Path) -> list[Path]:
     if fmt == "gpkg":
         if out.suffix.lower() != ".gpkg":
             out = out / "ontmoetingskaart.gpkg"
-        crs = result.table.crs
-        return [write_gpkg(layers, out, crs=crs, descriptions=field_descriptions(),
+        # export_layers already gives every layer its CRS (RD New for Dutch areas)
+        return [write_gpkg(layers, out, descriptions=field_descriptions(),
                            layer_titles=LAYER_TITLES)]
     writer = {"geojson": write_geojson, "csv": write_csv, "parquet": write_parquet}[fmt]
     return [writer(gdf, out / f"{name}.{fmt}") for name, gdf in layers.items()]

@@ -140,6 +140,9 @@ def test_export_gpkg_has_the_layers_crs_and_field_descriptions(direct, tmp_path,
                             "WHERE table_name = 'buurten'").fetchall())
     con.close()
     assert "65" in desc["inwoners_65plus"] and "m" in desc["mediaan_afstand_m"]
+    # the demo counts buildings: its count columns are described in those words
+    assert desc["binnen_bereik_woongebouwen"].startswith("Woongebouwen binnen")
+    assert desc["buiten_bereik_woongebouwen"].startswith("Woongebouwen ")
     fields = gpd.read_file(path, layer="veldbeschrijvingen", engine="pyogrio")
     assert set(fields["kolom"]) >= set(SCHEMA)
 
