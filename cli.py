@@ -174,9 +174,8 @@ def cmd_prepare(args) -> int:
 
         raise MissingDataError(f"gebied {area.id} kan niet doorgerekend worden: "
                                + " ".join(area.missing()), path=area.folder,
-                               fix="voeg de ontbrekende bestanden toe, of maak het gebied met "
-                                   "`ontmoet prepare --osm BESTAND --buurten BESTAND --naam ID` "
-                                   "of online met `ontmoet prepare --gemeente GM0344`")
+                               fix="vul elk ontbrekend onderdeel aan op een van de genoemde "
+                                   "manieren")
     data = {"gebied": area.id, "naam": area.name,
             "map": str(area.folder) if area.folder else None,
             "knopen": int(prep.net.n_nodes), "plekken": len(prep.places),

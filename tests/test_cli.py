@@ -69,7 +69,35 @@ def test_prepare_of_utrecht_says_what_is_missing_and_how_to_add_it(shared_data_d
     code, out, err = ontmoet(capsys, "--data-dir", str(shared_data_dir), "--cache-dir",
                              str(tmp_path), "prepare", "utrecht", "--quiet")
     assert code == 2 and out == ""
-    assert "OSM-extract" in err and "ontmoet prepare --gemeente" in err
+    assert "OSM-extract" in err and "ontmoet prepare --gemeente Utrecht" in err
+
+
+def test_what_is_missing_names_the_dashboard_and_commands_that_parse(shared_data_dir,
+                                                                     helsinki_pbf, tmp_path):
+    """Every line of AreaData.missing() names the dashboard way and both `ontmoet prepare`
+    ways, and the commands it prints are valid `ontmoet` command lines."""
+    import shlex
+
+    utrecht = next(a for a in discover(shared_data_dir, include_demo=False, cache_dir=tmp_path)
+                   if a.id == "utrecht")
+    # a folder holding only the real Helsinki extract: boundaries and figures are missing
+    (tmp_path / "data" / "stad").mkdir(parents=True)
+    (tmp_path / "data" / "stad" / "helsinki.osm.pbf").write_bytes(helsinki_pbf.read_bytes())
+    stad = discover(tmp_path / "data", include_demo=False, cache_dir=tmp_path)[0]
+    for area, n in ((utrecht, 2), (stad, 2)):
+        lines = area.missing()
+        assert len(lines) == n
+        for line in lines:
+            assert "Dashboard: zet" in line and str(area.folder) in line
+            cmds = re.findall(r"`(ontmoet prepare [^`]*)`", line)
+            assert len(cmds) == 2
+            for cmd in cmds:
+                cli.build_parser().parse_args(shlex.split(cmd)[1:])  # exits 2 if invalid
+            assert f"--naam {area.id}" in cmds[0] and f"--gemeente {area.name}" in cmds[1]
+    # files that are there are named, so re-preparing keeps them
+    assert f"--bevolking {utrecht.population[0]}" in utrecht.missing()[0]
+    assert f"--osm {stad.osm[0]}" in stad.missing()[0]
+    assert "Eigen bestanden uploaden" in stad.missing()[0]  # routable: uploads are offered
 
 
 def test_prepare_from_local_files_makes_an_area_that_discover_finds(helsinki_pbf, cache,
