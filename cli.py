@@ -25,6 +25,13 @@ EXIT_OK, EXIT_INPUT, EXIT_SERVICE = 0, 2, 3
 MAX_K = 50
 #: Rows of a ranking printed as a table (``--json`` gives them all).
 TOP_ROWS = 20
+DESCRIPTION = """\
+Ontmoetingskaart zonder dashboard: waar kunnen 65-plussers lopend een ontmoetingsplek bereiken?
+
+Afsluitcodes: 0 goed, 2 onbruikbare invoer of ontbrekende gegevens (reden op stderr),
+3 gegevensdienst niet bereikbaar. Voortgang op stderr (uit met --quiet); --json geeft een
+samenvatting als JSON op stdout in plaats van de tabel. Meer per opdracht: ontmoet OPDRACHT --help.
+"""
 GLOBAL_DEFAULTS = {"quiet": False, "json": False, "data_dir": None, "cache_dir": None}
 
 
@@ -365,7 +372,9 @@ def cmd_benches(args) -> int:
 
     area = find_area(args, args.gebied)
     result = analyse(args, area)
-    stretch = args.max_zonder_rust or result.profile.max_without_rest_m or DEFAULT_STRETCH_M
+    stretch = args.max_zonder_rust
+    if stretch is None:
+        stretch = result.profile.max_without_rest_m or DEFAULT_STRETCH_M
     gaps = bench_gaps(result, stretch)
     files = [str(write_table(gaps, args.out))] if args.out else []
     cols = ["buurtcode", "buurtnaam", "binnen_bereik", "binnen_bereik_met_rust",
@@ -426,35 +435,31 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--categorie", action="append", help="alleen deze categorie (herhaalbaar)")
     choice.add_argument("--sfeer", action="append", help="alleen deze sfeer (herhaalbaar)")
 
-    ap = argparse.ArgumentParser(prog="ontmoet", parents=[common], description=__doc__,
+    ap = argparse.ArgumentParser(prog="ontmoet", parents=[common], description=DESCRIPTION,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True,
-                           metavar="{prepare,coverage,export,batch,report,suggest,benches}")
-    p = sub.add_parser("prepare", parents=[common], help="gebied klaarzetten (lokaal of online)",
-                       description="Zet een gebied klaar uit lokale bestanden, een bestaand "
-                                   "gebied, of online per CBS-gemeente (PDOK + OSM).")
-    p.add_argument("gebied", nargs="?", help="bestaand gebied-id (zie discover)")
-    p.add_argument("--osm", type=Path, help="OSM-extract (.osm.pbf)")
-    p.add_argument("--buurten", type=Path, help="buurtgrenzen (CBS Wijk- en Buurtkaart)")
-    p.add_argument("--bevolking", type=Path, help="CBS Kerncijfers wijken en buurten")
-    p.add_argument("--voorzieningen", type=Path, action="append", help="eigen lijst plekken")
-    p.add_argument("--naam", help="id van het nieuwe gebied")
-    p.add_argument("--gemeente", help="online: CBS-gemeentecode (GM0344) of naam (Utrecht)")
-    p.add_argument("--jaar", type=int, default=2024, help="jaargang CBS Wijken en Buurten")
-    p.set_defaults(func=cmd_prepare)
-    c = sub.add_parser("coverage", parents=[common, choice], help="bereik berekenen",
-                       description="Bereken het bereik; schrijft GeoJSON en CSV in --out.")
-    c.add_argument("gebied")
+                            metavar="{prepare,coverage,export,batch,report,suggest,benches}")
+    _prepare_parser(sub.add_parser(
+        "prepare", parents=[common], help="gebied klaarzetten (lokaal of online)",
+        description="Zet een gebied klaar uit lokale bestanden, een bestaand gebied, of online "
+                    "per CBS-gemeente (PDOK + OSM)."))
+
+    def area_command(name: str, func, help_: str, description: str) -> argparse.ArgumentParser:
+        """A subcommand on one area with the profile and filter options."""
+        p = sub.add_parser(name, parents=[common, choice], help=help_, description=description)
+        p.add_argument("gebied", help="gebied-id of naam (zie `ontmoet prepare`)")
+        p.set_defaults(func=func)
+        return p
+
+    c = area_command("coverage", cmd_coverage, "bereik berekenen",
+                     "Bereken het bereik; schrijft GeoJSON en CSV in --out.")
     c.add_argument("--out", type=Path, help="uitvoermap (standaard uitvoer/<gebied>)")
-    c.set_defaults(func=cmd_coverage)
-    e = sub.add_parser("export", parents=[common, choice], help="lagen exporteren voor GIS",
-                       description="GeoJSON (WGS84), GeoPackage (RD New), CSV (; en decimale "
-                                   "komma, UTF-8 met BOM) of GeoParquet.")
-    e.add_argument("gebied")
+    e = area_command("export", cmd_export, "lagen exporteren voor GIS",
+                     "GeoJSON (WGS84), GeoPackage (RD New), CSV (; en decimale komma, UTF-8 met "
+                     "BOM) of GeoParquet.")
     e.add_argument("--format", required=True, choices=["geojson", "gpkg", "csv", "parquet"])
     e.add_argument("--out", type=Path, required=True,
                    help="GeoPackage-bestand, of map voor de andere formaten")
-    e.set_defaults(func=cmd_export)
     b = sub.add_parser("batch", parents=[common, choice], help="veel gemeenten op Dask",
                        description="prepare + coverage per gebied op Dask; slaat afgeronde "
                                    "gebieden over.")
@@ -465,44 +470,56 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2, help="workers van het lokale cluster")
     b.add_argument("--out", type=Path, required=True, help="uitvoermap")
     b.set_defaults(func=cmd_batch)
-    _issue8_parsers(sub, common, choice)
+    _where_to_act_parsers(area_command)
     return ap
 
 
-def _issue8_parsers(sub, common, choice) -> None:
+def _prepare_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("gebied", nargs="?", help="bestaand gebied-id (zie discover)")
+    p.add_argument("--osm", type=Path, help="OSM-extract (.osm.pbf)")
+    p.add_argument("--buurten", type=Path, help="buurtgrenzen (CBS Wijk- en Buurtkaart)")
+    p.add_argument("--bevolking", type=Path, help="CBS Kerncijfers wijken en buurten")
+    p.add_argument("--voorzieningen", type=Path, action="append", help="eigen lijst plekken")
+    p.add_argument("--naam", help="id van het nieuwe gebied")
+    p.add_argument("--gemeente", help="online: CBS-gemeentecode (GM0344) of naam (Utrecht)")
+    p.add_argument("--jaar", type=int, default=2024, help="jaargang CBS Wijken en Buurten")
+    p.set_defaults(func=cmd_prepare)
+
+
+def _rows(text: str) -> int:
+    n = int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{n} rijen: kies 0 of meer")
+    return n
+
+
+def _where_to_act_parsers(area_command) -> None:
     """report, suggest and benches: where to act, on paper and on the map."""
-    r = sub.add_parser("report", parents=[common, choice], help="rapport van één A4 (PDF)",
-                       description="Rapport van één A4 (PDF, zwart-wit leesbaar) voor het hele "
-                                   "gebied of één wijk: kaart, kerncijfers, ranglijst, methode "
-                                   "en bronnen.")
-    r.add_argument("gebied")
+    r = area_command("report", cmd_report, "rapport van één A4 (PDF)",
+                     "Rapport van één A4 (PDF, zwart-wit leesbaar) voor het hele gebied of één "
+                     "wijk: kaart, kerncijfers, ranglijst, methode en bronnen.")
     r.add_argument("--wijk", metavar="CODE", help="CBS-wijkcode (standaard: het hele gebied)")
     r.add_argument("--out", type=Path, help="PDF-bestand (standaard uitvoer/<gebied>/rapport.pdf)")
     r.add_argument("--voorstel", type=int, metavar="K",
                    help="ook K voorgestelde nieuwe plekken op kaart en in de tekst")
-    r.set_defaults(func=cmd_report)
-    s = sub.add_parser("suggest", parents=[common, choice], help="waar nieuwe plekken het meest "
-                       "opleveren", description="Kies uit kandidaat-gebouwen (openbare gebouwen "
-                       "uit OSM, of een eigen lijst) de K plekken die samen de meeste mensen "
-                       "binnen loopafstand brengen (gretig, met de winst per keuze).")
-    s.add_argument("gebied")
+    s = area_command("suggest", cmd_suggest, "waar nieuwe plekken het meest opleveren",
+                     "Kies uit kandidaat-gebouwen (openbare gebouwen uit OSM, of een eigen "
+                     "lijst) de K plekken die samen de meeste mensen binnen loopafstand brengen "
+                     "(gretig, met de winst per keuze).")
     s.add_argument("--k", type=int, default=5, help=f"aantal nieuwe plekken, 1–{MAX_K} "
                                                     "(standaard 5)")
     s.add_argument("--kandidaten", type=Path, metavar="BESTAND",
                    help="eigen lijst gemeentelijke gebouwen (CSV/XLSX/GeoJSON met naam en "
                         "coördinaten) in plaats van de OSM-gebouwen")
     s.add_argument("--out", type=Path, help="voorstellen als .csv of .geojson")
-    s.set_defaults(func=cmd_suggest)
-    b = sub.add_parser("benches", parents=[common, choice], help="waar bankjes het meest helpen",
-                       description="Gebieden waar mensen binnen loopafstand wonen maar niet "
-                                   "zonder te lange stukken zonder bankje (rust-bewust bereik).")
-    b.add_argument("gebied")
+    b = area_command("benches", cmd_benches, "waar bankjes het meest helpen",
+                     "Gebieden waar mensen binnen loopafstand wonen maar niet zonder te lange "
+                     "stukken zonder bankje (rust-bewust bereik).")
     b.add_argument("--max-zonder-rust", type=float, metavar="M",
                    help="langste stuk zonder rustpunt, m (standaard: het profiel, anders 150)")
-    b.add_argument("--top", type=int, default=TOP_ROWS,
+    b.add_argument("--top", type=_rows, default=TOP_ROWS,
                    help=f"aantal gebieden in de tabel (standaard {TOP_ROWS})")
     b.add_argument("--out", type=Path, help="alle gebieden als .csv")
-    b.set_defaults(func=cmd_benches)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -95,6 +95,11 @@ def test_k_out_of_range_is_exit_2_with_the_reason(argv, capsys):
     assert "aantal nieuwe plekken" in err and "1–50" in err and "--k 5" in err
 
 
+def test_a_stretch_without_rest_of_zero_is_exit_2(capsys):
+    code, out, err = ontmoet(capsys, "benches", DEMO_ID, "--max-zonder-rust", "0", "--quiet")
+    assert code == 2 and out == "" and "geen positieve afstand" in err
+
+
 def test_own_building_list_without_usable_rows_is_exit_2_naming_file_and_rows(
         demo_prepared, tmp_path, capsys):
     """Hand-written fixture in the facility-list shape; its coordinates are real network nodes
