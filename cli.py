@@ -262,18 +262,19 @@ def records(df, columns: list[str]) -> list[dict]:
     return [{k: _plain(v) for k, v in r.items()} for r in df[columns].to_dict("records")]
 
 
+def check_out(out: Path | None, suffixes: tuple[str, ...]) -> Path | None:
+    """``--out`` checked before anything is computed."""
+    if out is not None and out.suffix.lower() not in suffixes:
+        raise InputError(f"onbekend uitvoertype {out.suffix or '(geen)'}", path=out,
+                         fix="laat --out eindigen op " + " of ".join(suffixes))
+    return out
+
+
 def write_table(df, out: Path) -> Path:
-    """``df`` as a Dutch spreadsheet CSV, or GeoJSON (WGS84) when it has geometry."""
+    """``df`` as a Dutch spreadsheet CSV (.csv) or as GeoJSON in WGS84 (.geojson)."""
     from geo.export import write_csv, write_geojson
 
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        return write_csv(df, out)
-    if suffix in (".geojson", ".json") and hasattr(df, "geometry"):
-        return write_geojson(df, out)
-    kinds = ".csv of .geojson" if hasattr(df, "geometry") else ".csv"
-    raise InputError(f"onbekend uitvoertype {out.suffix or '(geen)'}", path=out,
-                     fix=f"laat --out eindigen op {kinds}")
+    return (write_csv if out.suffix.lower() == ".csv" else write_geojson)(df, out)
 
 
 def check_k(k: int) -> int:
@@ -303,12 +304,11 @@ def cmd_report(args) -> int:
     from layers.report import write_report
 
     k = check_k(args.voorstel) if args.voorstel is not None else None
+    check_out(args.out, (".pdf",))
     area = find_area(args, args.gebied)
+    out = args.out or Path("uitvoer") / area.id / "rapport.pdf"
     result = analyse(args, area)
     siting = run_suggest(args, result, k) if k else None
-    out = Path(args.out or Path("uitvoer") / area.id / "rapport.pdf")
-    if out.suffix.lower() != ".pdf":
-        raise InputError("het rapport is een PDF", path=out, fix="laat --out eindigen op .pdf")
     path = write_report(result, out, wijk=args.wijk, siting=siting)
     s = summary(result)
     s.update(bestand=str(path), wijk=args.wijk,
@@ -324,6 +324,7 @@ def cmd_report(args) -> int:
 
 def cmd_suggest(args) -> int:
     k = check_k(args.k)
+    check_out(args.out, (".csv", ".geojson"))
     area = find_area(args, args.gebied)
     result = analyse(args, area)
     candidates, problems = None, []
@@ -370,6 +371,7 @@ def cmd_suggest(args) -> int:
 def cmd_benches(args) -> int:
     from layers.benches import DEFAULT_STRETCH_M, bench_gaps
 
+    check_out(args.out, (".csv",))
     area = find_area(args, args.gebied)
     result = analyse(args, area)
     stretch = args.max_zonder_rust

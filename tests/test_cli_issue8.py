@@ -134,7 +134,9 @@ def test_report_writes_a_pdf_with_the_suggestions(direct_picks, tmp_path, capsys
 def test_report_refuses_what_it_cannot_write(tmp_path, capsys):
     code, out, err = ontmoet(capsys, "report", DEMO_ID, "--out", str(tmp_path / "r.docx"),
                              "--quiet")
-    assert code == 2 and out == "" and ".pdf" in err
+    assert code == 2 and out == "" and "r.docx" in err and ".pdf" in err
+    code, out, err = ontmoet(capsys, "benches", DEMO_ID, "--out", str(tmp_path / "b.geojson"))
+    assert code == 2 and out == "" and "b.geojson" in err and ".csv" in err
     # the demo has hexagons, no CBS wijken
     code, out, err = ontmoet(capsys, "report", DEMO_ID, "--wijk", "WK034401",
                              "--out", str(tmp_path / "r.pdf"), "--quiet")
