@@ -16,7 +16,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from geo.network import WalkNetwork, csr_min
+from geo.network import MIN_WEIGHT, WalkNetwork
 
 
 @dataclass(frozen=True)
@@ -115,16 +115,17 @@ def source_graph(
     sources that did not snap get no edges).
     """
     n = net.n_nodes
-    adj = net.adjacency() if adjacency is None else adjacency
+    adj = net.adjacency() if adjacency is None else adjacency.tocsr()
     k = len(sources)
-    ok = np.nonzero(sources.ok)[0]
-    vu, vv, du, dv = _virtual_edges(net, sources.subset(ok))
-    virt = n + ok
-    coo = adj.tocoo()
-    rows = np.r_[coo.row, virt, virt]
-    cols = np.r_[coo.col, vu, vv]
-    w = np.r_[coo.data, du, dv]
-    g = csr_min(rows, cols, w, n + k, n + k)
+    ok = sources.ok
+    vu, vv, du, dv = _virtual_edges(net, sources.subset(np.nonzero(ok)[0]))
+    # The network rows stay as they are (already canonical: csr_min); each snapped source
+    # appends one row holding its segment's two ends (u != v), so nothing is re-sorted per call.
+    indptr = np.r_[adj.indptr, adj.indptr[-1] + 2 * np.cumsum(ok)]
+    cols = np.c_[vu, vv].ravel()
+    w = np.maximum(np.c_[du, dv].ravel(), MIN_WEIGHT)
+    g = sp.csr_matrix((np.r_[adj.data, w], np.r_[adj.indices, cols], indptr),
+                      shape=(n + k, n + k))
     return g, n + np.arange(k)
 
 
@@ -143,14 +144,34 @@ def nearest_sources(
     n = net.n_nodes
     if not sources.ok.any():
         return DistanceField(np.full(n, np.inf), np.full(n, -1, np.int64), sources)
-    g, virt = source_graph(net, sources, adjacency=adjacency)
-    start = virt[sources.ok]
-    dist, _, src = csgraph.dijkstra(
-        g, directed=True, indices=start, min_only=True, limit=limit, return_predecessors=True
-    )
-    dist = dist[:n]
-    src = src[:n].astype(np.int64)
-    src = np.where(src >= 0, src - n, -1)
+    adj = net.adjacency() if adjacency is None else adjacency.tocsr()
+    # One super source joined to every segment end that carries a source, with the cheapest
+    # offset per end; the nearest source of a node is the one whose end starts its branch of
+    # the shortest-path tree. One single-source pass instead of a virtual node per source.
+    ok = np.nonzero(sources.ok)[0]
+    vu, vv, du, dv = _virtual_edges(net, sources.subset(ok))
+    all_ends = np.concatenate([vu, vv])
+    all_offs = np.concatenate([du, dv])
+    best = np.full(n, np.inf)
+    np.minimum.at(best, all_ends, all_offs)
+    seed = np.full(n, -1, dtype=np.int64)
+    wins = all_offs <= best[all_ends]  # the cheapest source at each end (ties: any)
+    seed[all_ends[wins]] = np.concatenate([ok, ok])[wins]
+    ends = np.nonzero(seed >= 0)[0]
+    offs = np.maximum(best[ends], MIN_WEIGHT)
+    indptr = np.concatenate([adj.indptr, [adj.indptr[-1] + len(ends)]])
+    g = sp.csr_matrix((np.concatenate([adj.data, offs]), np.concatenate([adj.indices, ends]),
+                       indptr), shape=(n + 1, n + 1))
+    dist, pred = csgraph.dijkstra(g, directed=True, indices=n, limit=limit,
+                                  return_predecessors=True)
+    dist, pred = dist[:n], pred[:n]
+    up = np.where((pred >= 0) & (pred != n), pred, np.arange(n))
+    while True:  # pointer jumping to the branch root (a child of the super source)
+        nxt = up[up]
+        if np.array_equal(nxt, up):
+            break
+        up = nxt
+    src = np.where(np.isfinite(dist), seed[up], -1)
     return DistanceField(dist, src, sources)
 
 
