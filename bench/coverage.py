@@ -221,7 +221,7 @@ def compare_methods(prep, profile, limit: float, repeat: int) -> tuple[dict, lis
     import networkx as nx
 
     from geo.profiles import edge_mask
-    from geo.routing import distances_at, nearest_sources, source_graph
+    from geo.routing import distances_at, nearest_sources
 
     net = prep.net
     adj = net.adjacency(edge_mask(net, profile))
@@ -236,11 +236,6 @@ def compare_methods(prep, profile, limit: float, repeat: int) -> tuple[dict, lis
     rows["engine"], field = timed(
         lambda: nearest_sources(net, snapped, adjacency=adj, limit=limit), repeat)
     eng = within(field.dist, limit)
-    build_s, (g_src, virt) = timed(lambda: source_graph(net, snapped, adjacency=adj), repeat)
-    pass_s, _ = timed(lambda: csgraph.dijkstra(g_src, directed=True, indices=virt, min_only=True,
-                                               limit=limit, return_predecessors=True), repeat)
-    extra.append(f"engine = source_graph {build_s * 1e3:.2f} ms (network + one virtual node "
-                 f"per source, rebuilt per call) + its csgraph pass {pass_s * 1e3:.2f} ms")
     rows["scipy_pass"], bare = timed(lambda: csgraph.dijkstra(
         adj, directed=True, indices=nodes, min_only=True, limit=limit), repeat)
     checks.append(check("scipy bare pass", eng, within(bare, limit), limit))
