@@ -381,7 +381,7 @@ def main() -> None:
     area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
     if S.get("area") != area_id:  # a new area starts a new scenario and view
-        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "maps"):
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results"):
             S.pop(k, None)
         S["area"] = area_id
     if area.demo:
@@ -411,15 +411,8 @@ def main() -> None:
     _headline(result, base)
     suggestions = _siting(prep, result)
     view = S.get("view", {})
-    show_service = S.get("toon_service", False)
-    maps: dict = S.setdefault("maps", {})
-    map_key = (id(result), id(S.get("siting_obj")) if suggestions is not None else None,
-               show_service)
-    if map_key not in maps:  # the same choices draw the same map: build it once
-        if len(maps) >= RESULT_CACHE:
-            maps.pop(next(iter(maps)))
-        maps[map_key] = build_map(result, suggestions=suggestions, show_service=show_service)
-    fmap = maps[map_key]
+    # built afresh on each run: folium maps are changed by rendering, so one cannot be reused
+    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False))
     ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
                                             "zoom"],
                     center=view.get("center"), zoom=view.get("zoom"), height=600,
