@@ -341,7 +341,17 @@ def _benches(result: Result) -> None:
     from layers.benches import bench_gaps
 
     with st.expander(f"Rustpunten: waar bankjes het meest helpen (max. {fmt_m(m)} zonder rust)"):
-        gaps = bench_gaps(result, m)
+        key = ("banken", id(result))
+        if st.button("Bereken waar rustpunten helpen", key="banken") or key in S:
+            S[key] = S.get(key)
+        if key not in S:
+            st.caption("Telt per gebied wie binnen loopafstand woont, maar niet als elke "
+                       f"etappe tussen twee bankjes korter moet zijn dan {fmt_m(m)}.")
+            return
+        if S[key] is None:
+            with st.spinner("Routes met rustpunten berekenen …"):
+                S[key] = bench_gaps(result, m)
+        gaps = S[key]
         if gaps.empty:
             st.caption("Overal binnen bereik is ook met rustpunten bereikbaar.")
         else:

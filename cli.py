@@ -201,7 +201,9 @@ def cmd_coverage(args) -> int:
     area = find_area(args, args.gebied)
     result = analyse(args, area)
     out = Path(args.out or Path("uitvoer") / area.id)
-    files = [*write_export(result, "geojson", out), *write_export(result, "csv", out)]
+    with _Progress(args.quiet, "Exporteren") as bar:
+        files = [*write_export(result, "geojson", out, progress=bar),
+                 *write_export(result, "csv", out)]
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
     emit(args, s, [*_human(result), ("Uitvoer", str(out))])
@@ -213,7 +215,8 @@ def cmd_export(args) -> int:
 
     area = find_area(args, args.gebied)
     result = analyse(args, area)
-    files = write_export(result, args.format, args.out)
+    with _Progress(args.quiet, "Exporteren") as bar:
+        files = write_export(result, args.format, args.out, progress=bar)
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
     emit(args, s, [*_human(result), *(("Bestand", str(f)) for f in files)])

@@ -144,12 +144,20 @@ def service_areas(
     adjacency: sp.csr_matrix,
     limit: float,
     buffer_m: float = 25.0,
+    progress=None,
 ) -> dict[int, shapely.Geometry]:
     """Per group: the reachable network within ``limit``, buffered by ``buffer_m`` into a
-    polygon (the shape of the streets people can walk, not a convex hull)."""
+    polygon (the shape of the streets people can walk, not a convex hull).
+
+    ``progress(fraction, text)`` is called after each place."""
     out: dict[int, shapely.Geometry] = {}
+    n_groups = len(np.unique(group[sources.ok])) or 1
+    done = 0
     for part, d in group_distances(net, sources, group, adjacency=adjacency, limit=limit):
         for gi, g_id in enumerate(part):
+            done += 1
+            if progress is not None:
+                progress(done / n_groups, "Verzorgingsgebieden tekenen")
             own = sources.subset(np.nonzero(group == g_id)[0])
             lines = reachable_lines(net, d[gi], own, limit)
             if len(lines):

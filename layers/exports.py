@@ -50,7 +50,7 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g
 
 
-def write_export(result, fmt: str, out: str | Path) -> list[Path]:
+def write_export(result, fmt: str, out: str | Path, *, progress=None) -> list[Path]:
     """Write every layer of ``result`` in ``fmt``; returns the files written.
 
     ``gpkg``: ``out`` is the GeoPackage file (all layers in it). Other formats: ``out`` is a
@@ -59,7 +59,7 @@ def write_export(result, fmt: str, out: str | Path) -> list[Path]:
     if fmt not in FORMATS:
         raise InputError(f"onbekend exportformaat {fmt!r}",
                          fix=f"kies een van: {', '.join(FORMATS)}")
-    layers = {k: _for_file(v) for k, v in export_layers(result).items()}
+    layers = {k: _for_file(v) for k, v in export_layers(result, progress=progress).items()}
     out = Path(out)
     if fmt == "gpkg":
         if out.suffix.lower() != ".gpkg":

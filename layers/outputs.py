@@ -55,6 +55,13 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "gat_id": "Volgnummer van het gebied buiten bereik",
     "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
     "oppervlakte_ha": "Oppervlakte (ha)",
+    "samengevoegd": "Aantal bronrecords (OSM en lokale lijst) dat deze plek samenvoegt "
+                    "(binnen 50 m)",
+    "buurtcodes": "Buurten (of zeshoeken) waarin de woningen van dit gebied buiten bereik liggen",
+    "binnen_bereik_woongebouwen": "Woongebouwen binnen de maximale loopafstand (schatting)",
+    "buiten_bereik_woongebouwen": "Woongebouwen verder dan de maximale loopafstand (schatting)",
+    "binnen_bereik_inwoners": "Inwoners binnen de maximale loopafstand (leeftijd onbekend)",
+    "buiten_bereik_inwoners": "Inwoners verder dan de maximale loopafstand (leeftijd onbekend)",
 }
 
 
@@ -132,7 +139,8 @@ def _wijk_names(result: Result) -> dict:
     return dict(zip(w["code"], w["naam"], strict=True))
 
 
-def service_area_layer(result: Result, *, nearest_only: bool = False) -> gpd.GeoDataFrame:
+def service_area_layer(result: Result, *, nearest_only: bool = False,
+                       progress=None) -> gpd.GeoDataFrame:
     """Service areas of the places used: the network within the limit, buffered.
 
     ``nearest_only`` gives each reachable piece to its nearest place only (one pass; what the
@@ -153,7 +161,7 @@ def service_area_layer(result: Result, *, nearest_only: bool = False) -> gpd.Geo
     else:
         geoms = service_areas(prep.net, result.nearest.sources, result.owner,
                               adjacency=state["adjacency"], limit=limit,
-                              buffer_m=SERVICE_BUFFER_M)
+                              buffer_m=SERVICE_BUFFER_M, progress=progress)
     p = result.places.set_index("row")
     rows_ = [r for r in geoms if r in p.index]
     out = gpd.GeoDataFrame(
@@ -222,7 +230,7 @@ def area_layer(result: Result) -> gpd.GeoDataFrame:
     return t.to_crs(_export_crs(t.crs))
 
 
-def export_layers(result: Result) -> dict[str, gpd.GeoDataFrame]:
+def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers every export writes, suppressed, in EPSG:28992 for Dutch areas (the network
     CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten."""
     counted = counted_column(result)
@@ -234,7 +242,7 @@ def export_layers(result: Result) -> dict[str, gpd.GeoDataFrame]:
     places = suppress(places, "binnen_bereik", people=people)
     gaps = suppress(gap_layer(result), "buiten_bereik", people=people)
     out = {"buurten": buurten, "wijken": wijken, "plekken": places,
-           "servicegebieden": service_area_layer(result), "gaten": gaps}
+           "servicegebieden": service_area_layer(result, progress=progress), "gaten": gaps}
     target = _export_crs(result.table.crs)
     return {k: v.to_crs(target) if v.crs is not None else v for k, v in out.items()}
 
