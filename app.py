@@ -321,6 +321,10 @@ def _siting(prep: Prepared, result: Result):
                        "bibliotheken, sportclubs met kantine).")
             return None
         picks = sr.picks
+        if picks.empty:
+            st.info("Geen voorstel: " + esc(" ".join(sr.notes) or "geen kandidaat brengt "
+                                            "iemand extra binnen bereik."))
+            return None
         st.markdown(f"**{fmt_int(sr.total)} {esc(sr.telt)} extra binnen bereik** met "
                     f"{len(picks)} plekken")
         view = picks[["rang", "naam", "soort", "winst", "buurtcode"]].rename(columns={

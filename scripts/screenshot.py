@@ -33,6 +33,41 @@ from tests.browser_util import (  # noqa: E402
 )
 
 
+def _pick_profile(page, label: str, ms: float) -> None:
+    """Choose a mobility profile in the sidebar by its label."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
+    box.click()
+    page.get_by_role("option", name=label).first.click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, ms)
+
+
+def _suggest(page, k: int, ms: float) -> None:
+    """Open 'Waar een nieuwe plek het meest oplevert', ask for k places and wait."""
+    page.get_by_text("Waar een nieuwe plek het meest oplevert").first.click()
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(abs(k - 3)):
+        slider.press("ArrowRight" if k > 3 else "ArrowLeft")
+    wait_for_app(page, ms)
+    page.get_by_role("button", name="Stel plekken voor").first.click()
+    page.get_by_text("extra binnen bereik").first.wait_for(timeout=ms)
+    wait_for_app(page, ms)
+    page.wait_for_timeout(1500)  # the map is re-mounted with the suggestions
+
+
+def _map_when_settled(page, ms: float):
+    """wait_for_map, retried when streamlit replaces the map's iframe while we wait."""
+    for attempt in range(3):
+        try:
+            return wait_for_map(page, ms)
+        except Exception as exc:  # playwright: "Frame was detached"
+            if "detached" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_timeout(1000)
+    raise RuntimeError("unreachable")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--area", default="", help="gebied (area id), e.g. demo-helsinki; "
@@ -43,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds to wait for the server, and for the page")
     ap.add_argument("--no-map", action="store_true",
                     help="do not wait for a map (for areas that cannot be computed)")
+    ap.add_argument("--suggest", type=int, default=0, metavar="K",
+                    help="open the suggestions panel and ask for K new places first")
+    ap.add_argument("--profiel", default="",
+                    help="pick this mobility profile by its label first, e.g. 'Met rollator'")
     args = ap.parse_args(argv)
 
     if chromium_path() is None:
@@ -66,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         page = ctx.new_page()
         page.goto(app.url + path, wait_until="domcontentloaded")
         wait_for_app(page, ms)
+        if args.profiel:
+            _pick_profile(page, args.profiel, ms)
+        if args.suggest:
+            _suggest(page, args.suggest, ms)
         if not args.no_map:
-            frame = wait_for_map(page, ms)
+            frame = _map_when_settled(page, ms)
             drawn = drawn_features(frame)
             print(f"map drawn: {drawn['canvases']} canvas(es), {drawn['painted']} painted "
                   f"samples, {drawn['paths']} svg paths")
