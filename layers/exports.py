@@ -21,6 +21,7 @@ LAYER_TITLES = {
     "plekken": "Ontmoetingsplekken",
     "servicegebieden": "Gebied binnen loopafstand van een ontmoetingsplek",
     "gaten": "Gebied buiten loopafstand (gaten)",
+    "herkomsten": "Woningen (herkomsten): afstand, tijd en plekken binnen bereik",
 }
 #: What each demand unit counts, in the words of the 65+ column descriptions.
 _COUNTED = {"65plus": "65-plussers", "inwoners": "Inwoners", "woongebouwen": "Woongebouwen"}

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage import aggregate_by_area
-from geo.reach import buffer_union, nearest_service_lines, service_areas
+from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
 from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
 from layers.fmt import fmt_int, fmt_m, fmt_pct
 
@@ -55,6 +55,11 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "gat_id": "Volgnummer van het gebied buiten bereik",
     "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
     "oppervlakte_ha": "Oppervlakte (ha)",
+    "soort": "Soort herkomst: woongebouw (OSM), netwerkknoop of middelpunt (zonder woningen)",
+    "afstand_m": "Loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek; leeg = onbereikbaar",
+    "tijd_min": "Looptijd (min) bij de snelheid van het profiel",
+    "dichtstbijzijnde_plek": "Naam van de dichtstbijzijnde ontmoetingsplek",
+    "plekken_binnen_bereik": "Aantal ontmoetingsplekken binnen de maximale loopafstand",
     "samengevoegd": "Aantal bronrecords (OSM en lokale lijst) dat deze plek samenvoegt "
                     "(binnen 50 m)",
     "buurtcodes": "Buurten (of zeshoeken) waarin de woningen van dit gebied buiten bereik liggen",
@@ -230,9 +235,34 @@ def area_layer(result: Result) -> gpd.GeoDataFrame:
     return t.to_crs(_export_crs(t.crs))
 
 
+def origin_layer(result: Result) -> gpd.GeoDataFrame:
+    """Per origin (home): distance and time to the nearest place, which place, and how many
+    places lie within reach. No counts of people: the 65+ share of a single home is a model
+    value, not a figure to publish."""
+    if "origins" in result.cache:
+        return result.cache["origins"]
+    prep = result.prepared
+    assert prep.net is not None and result.nearest is not None and result.owner is not None
+    state = prep.routing_state(result.profile)
+    o = result.origins
+    count = places_within(prep.net, result.nearest.sources, result.owner, state["origins"],
+                          adjacency=state["adjacency"], limit=result.profile.max_distance_m)
+    names = result.places.set_index("row")["naam"]
+    d = o["dist_m"].to_numpy(dtype=float)
+    out = gpd.GeoDataFrame(
+        {"buurtcode": o["area"].to_numpy(), "soort": o["kind"].to_numpy(),
+         "afstand_m": np.where(np.isfinite(d), np.round(d, 1), np.nan),
+         "tijd_min": np.where(np.isfinite(d), np.round(o["tijd_min"].to_numpy(float), 1), np.nan),
+         "dichtstbijzijnde_plek": o["place_row"].map(names).to_numpy(),
+         "plekken_binnen_bereik": count, "profiel": result.profile.id},
+        geometry=shapely.points(o["x"].to_numpy(), o["y"].to_numpy()), crs=prep.net.crs)
+    result.cache["origins"] = out
+    return out
+
+
 def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers every export writes, suppressed, in EPSG:28992 for Dutch areas (the network
-    CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten."""
+    CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten, herkomsten."""
     counted = counted_column(result)
     people = _people(result)
     buurten = area_layer(result)
@@ -242,7 +272,8 @@ def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFram
     places = suppress(places, "binnen_bereik", people=people)
     gaps = suppress(gap_layer(result), "buiten_bereik", people=people)
     out = {"buurten": buurten, "wijken": wijken, "plekken": places,
-           "servicegebieden": service_area_layer(result, progress=progress), "gaten": gaps}
+           "servicegebieden": service_area_layer(result, progress=progress), "gaten": gaps,
+           "herkomsten": origin_layer(result)}
     target = _export_crs(result.table.crs)
     return {k: v.to_crs(target) if v.crs is not None else v for k, v in out.items()}
 

@@ -161,3 +161,26 @@ def test_suggestions_can_be_accepted_into_the_scenario(demo_app):
     assert not at.exception
     assert _beyond(at) < before
     assert len(at.session_state["scenario"].added) == 2
+
+
+def test_report_map_and_geopackage_downloads_are_made_on_request(demo_app, downloads):
+    at = demo_app
+    at.button(key="maak").click().run()
+    assert not at.exception
+    stem = f"ontmoetingskaart_{DEMO_ID}_older"
+    assert downloads[f"{stem}.pdf"].startswith(b"%PDF")
+    assert downloads[f"{stem}.png"].startswith(b"\x89PNG")
+    gpkg = downloads[f"{stem}.gpkg"]
+    assert gpkg.startswith(b"SQLite format 3")
+
+
+def test_benches_table_for_the_rollator_profile_matches_the_engine(demo_app):
+    from layers.benches import bench_gaps
+
+    at = demo_app
+    at.sidebar.selectbox(key="profiel").set_value("rollator").run()
+    at.button(key="banken").click().run()
+    assert not at.exception
+    want = bench_gaps(_engine(profile="rollator"), 150.0)
+    shown = at.dataframe[-1].value
+    assert list(shown["buurtcode"]) == list(want["buurtcode"].head(15))

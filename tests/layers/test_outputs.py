@@ -68,7 +68,13 @@ def test_wijk_totals_are_the_sums_of_their_buurten(base):
 
 def test_export_layers_have_the_same_numbers_as_the_result(base):
     layers = export_layers(base)
-    assert set(layers) == {"buurten", "wijken", "plekken", "servicegebieden", "gaten"}
+    assert set(layers) == {"buurten", "wijken", "plekken", "servicegebieden", "gaten",
+                           "herkomsten"}
+    h = layers["herkomsten"]
+    assert len(h) == len(base.origins)
+    reach = base.origins["dist_m"].to_numpy() <= base.profile.max_distance_m
+    assert ((h["plekken_binnen_bereik"] > 0).to_numpy() == reach).all()
+    assert set(h.loc[reach, "dichtstbijzijnde_plek"].dropna()) <= set(base.places["naam"])
     assert len(layers["buurten"]) == len(base.table)
     assert len(layers["servicegebieden"]) == len(base.places)
     assert layers["plekken"]["binnen_bereik"].sum() == pytest.approx(base.headline["binnen"])
