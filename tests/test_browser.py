@@ -169,3 +169,31 @@ def test_clicking_the_map_adds_a_scenario_place(browser_ctx: tuple[str, Any]) ->
         assert "door scenario" in after and before != after
         assert page.get_by_role("button", name=re.compile("Scenario wissen")).first.is_visible()
         assert page.locator(EXCEPTION).count() == 0
+
+
+_ZOOM_JS = """() => {
+  const k = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].getZoom);
+  return k ? window[k].getZoom() : null;
+}"""
+
+
+def test_selecting_a_ranking_row_zooms_the_map_to_that_area(browser_ctx: tuple[str, Any]) -> None:
+    for page in _open(browser_ctx, f"/?gebied={DEMO}", "browser_ranking_zoom.png"):
+        frame = wait_for_map(page, TIMEOUT_MS)
+        before = frame.evaluate(_ZOOM_JS)
+        assert before is not None
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        assert box is not None
+        # the row-selection checkbox of the first row (left edge, below the header)
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+        page.wait_for_function(
+            """(z) => {
+                 const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+                 const w = f && f.contentWindow;
+                 if (!w) return false;
+                 const k = Object.keys(w).find(k => k.startsWith('map_') && w[k] && w[k].getZoom);
+                 return k && w[k].getZoom() >= 16 && w[k].getZoom() !== z;
+               }""", arg=before, timeout=TIMEOUT_MS)
+        assert page.locator(EXCEPTION).count() == 0
