@@ -24,7 +24,7 @@ from geo.profiles import load_profiles
 from geo.settings import default_data_dir
 from layers.analysis import Prepared, Result, prepare, run
 from layers.datasets import AreaData, discover
-from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
+from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
 from layers.mapview import build_map
 from layers.outputs import FIELD_DESCRIPTIONS, area_layer, export_layers
 from layers.scenario import AddedPlace, Scenario
@@ -158,12 +158,12 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
             if f is None:
                 continue
             res = read_upload(f.name, f.getvalue(), kind=kind,
-                              within=prep.areas if kind == "voorzieningen" and
-                              prep.area_kind == "buurt" else None)
+                              within=prep.areas if kind == "voorzieningen" else None)
             if not res.ok:
                 st.error(esc(res.summary))
                 continue
-            st.success(esc(res.summary))
+            used_all = not res.problems
+            (st.success if used_all else st.warning)(esc(res.summary))
             for line in [*res.problems, *res.warnings][:50]:
                 st.caption(esc(line))
             if kind == "voorzieningen":
@@ -224,7 +224,7 @@ def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
     place = place_near(result, obj["lng"], obj["lat"]) if obj else None
     if place is not None and place["bron"] != "Scenario":
         name = place["naam"] if isinstance(place["naam"], str) else "(naamloos)"
-        if c1.button(f"Sluit: {name}", key="sluit"):
+        if c1.button(f"Sluit: {md_text(name)}", key="sluit"):
             S["scenario"] = sc.remove(place["place_id"])
             st.rerun()
     elif clicked:
@@ -382,11 +382,24 @@ def _explain(result: Result) -> None:
         )
 
 
+def _remember_view(ret: dict) -> None:
+    """Keep the map's centre and zoom for the next run; ignore sub-metre jitter, so a view the
+    map merely reports back never causes another run."""
+    if not (ret.get("center") and ret.get("zoom")):
+        return
+    new = {"center": [ret["center"]["lat"], ret["center"]["lng"]], "zoom": ret["zoom"]}
+    old = S.get("view")
+    if old and old.get("zoom") == new["zoom"] and all(
+            abs(a - b) < 1e-5 for a, b in zip(old["center"], new["center"], strict=True)):
+        return
+    S["view"] = new
+
+
 # --------------------------------------------------------------------------- main
 def main() -> None:
     st.title("Ontmoetingskaart")
     st.caption("Waar kunnen 65-plussers lopend een ontmoetingsplek bereiken?")
-    data_dir = st.query_params.get("data", "")
+    data_dir = ""  # a server setting ($ONTMOET_DATA_DIR), never chosen by a visitor
     areas = _areas(data_dir)
     if not areas:
         st.error(f"Geen gegevens gevonden in {default_data_dir()}. Zet per gemeente een map met "
@@ -395,7 +408,7 @@ def main() -> None:
     area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
     if S.get("area") != area_id:  # a new area starts a new scenario and view
-        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results"):
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "map_start"):
             S.pop(k, None)
         S["area"] = area_id
     if area.demo:
@@ -426,14 +439,20 @@ def main() -> None:
     suggestions = _siting(prep, result)
     view = S.get("view", {})
     # built afresh on each run: folium maps are changed by rendering, so one cannot be reused
-    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False))
+    # The map starts where the user was when this result was first drawn, and keeps that start
+    # for the same result, so its page does not change (and reload) when the user pans; the
+    # current view is applied on top without a reload.
+    starts: dict = S.setdefault("map_start", {})
+    if len(starts) > 4 * RESULT_CACHE:
+        starts.clear()
+    start = starts.setdefault(id(result), dict(view))
+    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
+                     center=start.get("center"), zoom=start.get("zoom"))
     ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
                                             "zoom"],
                     center=view.get("center"), zoom=view.get("zoom"), height=600,
                     use_container_width=True, key="kaart") or {}
-    if ret.get("center") and ret.get("zoom"):
-        S["view"] = {"center": [ret["center"]["lat"], ret["center"]["lng"]],
-                     "zoom": ret["zoom"]}
+    _remember_view(ret)
     _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
     if base is not None:
         st.subheader(f"Scenario: {esc(scenario.describe())} — verandering per gebied")

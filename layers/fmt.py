@@ -36,3 +36,11 @@ def esc(text: object) -> str:
     import html
 
     return html.escape(str(text), quote=True).replace("`", "&#96;").replace("$", "&#36;")
+
+
+def md_text(text: object) -> str:
+    """Untrusted text for a Markdown label (streamlit buttons, captions): every Markdown and
+    HTML special character escaped, so a name shows literally."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
