@@ -268,16 +268,12 @@ def _ranking(result: Result) -> None:
 
 def _downloads(result: Result, area: AreaData, suggestions) -> None:
     st.subheader("Downloads")
-    buurten = area_layer(result)
     per = "per buurt" if result.prepared.area_kind == "buurt" else "per zeshoek"
     stem = f"ontmoetingskaart_{area.id}_{result.profile.id}"
     c1, c2, c3 = st.columns(3)
-    cols = [c for c in buurten.columns if c != "geometry"]
-    c1.download_button(f"Download resultaat {per} (GeoJSON)",
-                       data=to_geojson(buurten, columns=cols),
+    geojson, csv = _table_files(result)
+    c1.download_button(f"Download resultaat {per} (GeoJSON)", data=geojson,
                        file_name=f"{stem}.geojson", mime="application/geo+json")
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = write_csv(buurten, Path(tmp) / "t.csv").read_bytes()
     c2.download_button(f"Download resultaat {per} (CSV voor Excel)", data=csv,
                        file_name=f"{stem}.csv", mime="text/csv")
     if c3.button("Maak GeoPackage, kaart (PNG) en rapport (PDF)", key="maak"):
@@ -287,6 +283,17 @@ def _downloads(result: Result, area: AreaData, suggestions) -> None:
     if files and files[0] == id(result):
         for label, (name, data, mime) in files[1].items():
             st.download_button(label, data=data, file_name=name, mime=mime, key=f"dl_{name}")
+
+
+def _table_files(result: Result) -> tuple[str, bytes]:
+    """GeoJSON and CSV of the per-area table, made once per result."""
+    if "downloads" not in result.cache:
+        buurten = area_layer(result)
+        cols = [c for c in buurten.columns if c != "geometry"]
+        with tempfile.TemporaryDirectory() as tmp:
+            csv = write_csv(buurten, Path(tmp) / "t.csv").read_bytes()
+        result.cache["downloads"] = (to_geojson(buurten, columns=cols), csv)
+    return result.cache["downloads"]
 
 
 def _files(result: Result, suggestions, layers, stem) -> dict:
