@@ -284,3 +284,19 @@ def screenshot_full(page: Any, out: Path, *, width: int = VIEWPORT["width"]) -> 
 
 def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "pagina"
+
+
+def open_page(ctx: Any, url: str, shot: str, *, wrap=None, timeout_ms: float = 60_000):
+    """Open ``url`` in a new page of ``ctx``, wait for the app, yield the page (or
+    ``wrap(page)``, created before the page loads, e.g. to listen for dialogs), and always save
+    a screenshot to ``SCREENSHOT_DIR / shot`` (also on failure: the picture explains it)."""
+    page = ctx.new_page()
+    value = wrap(page) if wrap is not None else page
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        wait_for_app(page, timeout_ms)
+        yield value
+    finally:
+        with contextlib.suppress(Exception):
+            screenshot_full(page, SCREENSHOT_DIR / shot)
+        page.close()

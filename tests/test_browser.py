@@ -6,7 +6,6 @@ Skips only when chromium is absent. Screenshots land in screenshots/ (git-ignore
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -15,13 +14,12 @@ import pytest
 
 from tests.browser_util import (
     MAP_IFRAME,
-    SCREENSHOT_DIR,
     browser,
     chromium_path,
     dashboard,
     drawn_features,
     missing_assets,
-    screenshot_full,
+    open_page,
     wait_for_app,
     wait_for_map,
 )
@@ -50,16 +48,7 @@ def browser_ctx() -> Iterator[tuple[str, Any]]:
 
 def _open(browser_ctx: tuple[str, Any], path: str, shot: str) -> Iterator[Any]:
     url, ctx = browser_ctx
-    page = ctx.new_page()
-    try:
-        page.goto(url + path, wait_until="domcontentloaded")
-        wait_for_app(page, TIMEOUT_MS)
-        yield page
-    finally:
-        # also on failure: the picture is what explains it
-        with contextlib.suppress(Exception):
-            screenshot_full(page, SCREENSHOT_DIR / shot)
-        page.close()
+    yield from open_page(ctx, url + path, shot, timeout_ms=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from tests.browser_util import (
     browser,
     chromium_path,
     dashboard,
-    screenshot_full,
+    open_page,
     wait_for_app,
     wait_for_map,
 )
@@ -174,16 +174,7 @@ class Guarded:
 
 
 def _open(ctx: Any, url: str, shot: str) -> Iterator[Guarded]:
-    page = ctx.new_page()
-    guarded = Guarded(page)
-    try:
-        page.goto(url, wait_until="domcontentloaded")
-        wait_for_app(page, TIMEOUT_MS)
-        yield guarded
-    finally:
-        with contextlib.suppress(Exception):
-            screenshot_full(page, SCREENSHOT_DIR / shot)
-        page.close()
+    yield from open_page(ctx, url, shot, wrap=Guarded, timeout_ms=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
