@@ -26,7 +26,13 @@ from layers.analysis import Prepared, Result, prepare, run
 from layers.datasets import AreaData, discover
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
 from layers.mapview import build_map
-from layers.outputs import FIELD_DESCRIPTIONS, area_layer, export_layers
+from layers.outputs import (
+    FIELD_DESCRIPTIONS,
+    SUPPRESS_BELOW,
+    area_layer,
+    export_layers,
+    screen_value,
+)
 from layers.scenario import AddedPlace, Scenario
 from layers.summary import (
     change_per_area,
@@ -71,7 +77,13 @@ def _population_only(prep: Prepared) -> None:
     c3.metric("65-plussers", f"{fmt_int(bu['inwoners_65plus'].sum())} personen")
     view = bu[["code", "naam", "wijkcode", "inwoners", "inwoners_65plus"]].rename(
         columns={"code": "buurtcode", "naam": "buurtnaam"})
-    st.dataframe(view, hide_index=True, width="stretch", column_config=_column_config(view))
+    config = _column_config(view)
+    small = (view["inwoners_65plus"] < SUPPRESS_BELOW).fillna(False)
+    if small.any():  # the CBS rule, as everywhere: fewer than 10 shows as "< 10"
+        view = view.assign(inwoners_65plus=[screen_value(v, sm) for v, sm in
+                                            zip(view["inwoners_65plus"], small, strict=True)])
+        config["inwoners_65plus"] = st.column_config.TextColumn("65-plussers")
+    st.dataframe(view, hide_index=True, width="stretch", column_config=config)
 
 
 #: Dutch headers and formats for the result columns (the data keeps the schema names).
