@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from geo.network import WalkNetwork
-from geo.routing import DistanceField, Snapped, _virtual_edges, nearest_sources
+from geo.routing import DistanceField, Snapped, _virtual_edges, nearest_sources, seeded_pass
 
 
 def add_sources(
@@ -63,7 +62,6 @@ def remove_sources(
     a_nodes = np.nonzero(affected)[0]
     local = np.full(n, -1, dtype=np.int64)
     local[a_nodes] = np.arange(len(a_nodes))
-    m = len(a_nodes)
 
     # seeds: cheapest way into each affected node from outside the affected set
     sub_rows = adjacency[a_nodes]  # symmetric: row v lists the neighbours u of v
@@ -81,40 +79,15 @@ def remove_sources(
             cand_node = np.r_[cand_node, local[ends[hit]]]
             cand_dist = np.r_[cand_dist, d[hit]]
             cand_src = np.r_[cand_src, keep[hit]]
-    finite = np.isfinite(cand_dist)
-    cand_node, cand_dist, cand_src = cand_node[finite], cand_dist[finite], cand_src[finite]
-    order = np.lexsort((cand_dist, cand_node))
-    cand_node, cand_dist, cand_src = cand_node[order], cand_dist[order], cand_src[order]
-    first = np.r_[True, cand_node[1:] != cand_node[:-1]] if len(cand_node) else np.zeros(0, bool)
-    seed_node, seed_dist, seed_src = cand_node[first], cand_dist[first], cand_src[first]
 
     dist = field.dist.copy()
     src = field.source.copy()
     dist[a_nodes] = np.inf
     src[a_nodes] = -1
-    if len(seed_node):
-        # sub-network of affected nodes plus a super source (index m) joined to the seeds
-        inner = sub_rows[:, a_nodes].tocoo()
-        rows = np.r_[inner.row, np.full(len(seed_node), m)]
-        cols = np.r_[inner.col, seed_node]
-        w = np.r_[inner.data, seed_dist]
-        # zero-length seeds are real edges: csgraph drops explicit zeros, so nudge them
-        w = np.where(w > 0, w, 1e-9)
-        g = sp.csr_matrix((w, (rows, cols)), shape=(m + 1, m + 1))
-        d, pred = csgraph.dijkstra(g, directed=True, indices=m, return_predecessors=True)
-        d = d[:m]
-        pred = pred[:m]
+    if np.isfinite(cand_dist).any():
+        # a pass over the sub-network of affected nodes, seeded from outside
+        d, lab = seeded_pass(sub_rows[:, a_nodes].tocsr(), cand_node, cand_dist, cand_src)
         reached = np.isfinite(d)
-        # which seed each node hangs from: pointer jumping up the shortest-path tree to the
-        # child of the super source (log(depth) vectorised steps)
-        up = np.where((pred >= 0) & (pred != m), pred, np.arange(m))
-        while True:
-            nxt = up[up]
-            if np.array_equal(nxt, up):
-                break
-            up = nxt
-        seed_of = np.full(m, -1, dtype=np.int64)
-        seed_of[seed_node] = seed_src
         dist[a_nodes[reached]] = d[reached]
-        src[a_nodes[reached]] = seed_of[up[reached]]
+        src[a_nodes[reached]] = lab[reached]
     return DistanceField(dist, src, sources)

@@ -150,29 +150,46 @@ def nearest_sources(
     # the shortest-path tree. One single-source pass instead of a virtual node per source.
     ok = np.nonzero(sources.ok)[0]
     vu, vv, du, dv = _virtual_edges(net, sources.subset(ok))
-    all_ends = np.concatenate([vu, vv])
-    all_offs = np.concatenate([du, dv])
+    dist, src = seeded_pass(adj, np.concatenate([vu, vv]), np.concatenate([du, dv]),
+                            np.concatenate([ok, ok]), limit=limit)
+    return DistanceField(dist, src, sources)
+
+
+def seeded_pass(
+    adj: sp.csr_matrix,
+    seeds: np.ndarray,
+    offsets: np.ndarray,
+    labels: np.ndarray,
+    *,
+    limit: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Dijkstra pass over ``adj`` from seed nodes that start at ``offsets`` instead of 0:
+    a super source joined to each seed node with its cheapest offset (a node may be offered
+    several times; infinite offsets are ignored). Returns every node's distance and the label
+    of the seed whose branch of the shortest-path tree reaches it (found by pointer jumping,
+    log(depth) vectorised steps); -1 where unreachable."""
+    n = adj.shape[0]
     best = np.full(n, np.inf)
-    np.minimum.at(best, all_ends, all_offs)
-    seed = np.full(n, -1, dtype=np.int64)
-    wins = all_offs <= best[all_ends]  # the cheapest source at each end (ties: any)
-    seed[all_ends[wins]] = np.concatenate([ok, ok])[wins]
-    ends = np.nonzero(seed >= 0)[0]
-    offs = np.maximum(best[ends], MIN_WEIGHT)
-    indptr = np.concatenate([adj.indptr, [adj.indptr[-1] + len(ends)]])
-    g = sp.csr_matrix((np.concatenate([adj.data, offs]), np.concatenate([adj.indices, ends]),
-                       indptr), shape=(n + 1, n + 1))
+    np.minimum.at(best, seeds, offsets)
+    seed_label = np.full(n, -1, dtype=np.int64)
+    wins = np.isfinite(offsets) & (offsets <= best[seeds])  # cheapest per node (ties: any)
+    seed_label[seeds[wins]] = labels[wins]
+    seeds = np.nonzero(seed_label >= 0)[0]
+    offsets = best[seeds]
+    indptr = np.concatenate([adj.indptr, [adj.indptr[-1] + len(seeds)]])
+    g = sp.csr_matrix(
+        (np.concatenate([adj.data, np.maximum(offsets, MIN_WEIGHT)]),
+         np.concatenate([adj.indices, seeds]), indptr), shape=(n + 1, n + 1))
     dist, pred = csgraph.dijkstra(g, directed=True, indices=n, limit=limit,
                                   return_predecessors=True)
     dist, pred = dist[:n], pred[:n]
     up = np.where((pred >= 0) & (pred != n), pred, np.arange(n))
-    while True:  # pointer jumping to the branch root (a child of the super source)
+    while True:  # up the tree until every node points at a child of the super source
         nxt = up[up]
         if np.array_equal(nxt, up):
             break
         up = nxt
-    src = np.where(np.isfinite(dist), seed[up], -1)
-    return DistanceField(dist, src, sources)
+    return dist, np.where(np.isfinite(dist), seed_label[up], -1)
 
 
 def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tuple[
