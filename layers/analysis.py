@@ -79,6 +79,16 @@ class Prepared:
     _by_mask: dict = field(default_factory=dict)
 
     @property
+    def weight_col(self) -> str:
+        """The origins' column holding the demand they stand for (people or buildings)."""
+        return "w_homes" if self.demand == "woongebouwen" else "w_demand"
+
+    @property
+    def counts_people(self) -> bool:
+        """Whether the demand is people (CBS small-count rule applies) or buildings."""
+        return self.demand != "woongebouwen"
+
+    @property
     def ready(self) -> bool:
         return self.net is not None and self.areas is not None
 
@@ -304,7 +314,7 @@ def run(
     limit = profile.max_distance_m
     origins = prep.origins.assign(
         dist_m=dist, tijd_min=dist / (profile.speed_kmh * 1000.0 / 60.0), place_row=place_row)
-    weight_col = "w_homes" if prep.demand == "woongebouwen" else "w_demand"
+    weight_col = prep.weight_col
     agg = aggregate_by_area(origins["area"].to_numpy(), origins[weight_col].to_numpy(), dist,
                             limit, pd.Index(prep.areas["code"]))
     table = _result_table(prep, profile, agg)
@@ -343,7 +353,10 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
         n_unknown = int(unknown_hours.sum())
         notes.append(f"Openingstijden voor {period.label}: {n_unknown} plekken zonder (leesbare) "
                      "openingstijden tellen als open.")
-    excl = describe_exclusions(exclusion_report(prep.net, profile))
+    key = ("exclusions", profile.avoid_highway, profile.avoid_kerb, profile.avoid_surface)
+    if key not in state:  # counted once per profile and network, not on every run
+        state[key] = describe_exclusions(exclusion_report(prep.net, profile))
+    excl = state[key]
     if excl:
         notes.append(excl)
     return notes

@@ -97,7 +97,7 @@ def bench_gaps(result: Result, max_without_rest_m: float = DEFAULT_STRETCH_M, *,
     limit = result.profile.max_distance_m
     d_rest = rest_aware(result, max_without_rest_m, rests=rests)
     o = result.origins
-    w = o["w_homes" if prep.demand == "woongebouwen" else "w_demand"].to_numpy(dtype=float)
+    w = o[prep.weight_col].to_numpy(dtype=float)
     within = o["dist_m"].to_numpy() <= limit
     rest_ok = d_rest <= limit
     df = pd.DataFrame({"area": o["area"].to_numpy(), "binnen_bereik": np.where(within, w, 0.0),

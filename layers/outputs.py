@@ -98,10 +98,6 @@ def screen_value(v: float, suppressed: bool) -> str:
     return f"< {SUPPRESS_BELOW}" if suppressed else fmt_int(v)
 
 
-def _people(result: Result) -> bool:
-    return result.prepared.demand != "woongebouwen"
-
-
 def wijk_table(result: Result) -> gpd.GeoDataFrame:
     """Per wijk: the per-buurt numbers summed, and median / 90th percentile distance over all
     the wijk's origins (empty without wijkcodes, e.g. for hexagons)."""
@@ -122,12 +118,12 @@ def wijk_table(result: Result) -> gpd.GeoDataFrame:
     out["aandeel_binnen_bereik"] = within / (within + beyond).where(within + beyond > 0)
     wijk_of = dict(zip(t["buurtcode"], t["wijkcode"], strict=True))
     o = result.origins
-    weight = o["w_homes" if suffix == "woongebouwen" else "w_demand"].to_numpy()
+    weight = o[result.prepared.weight_col].to_numpy()
     agg = aggregate_by_area(o["area"].map(wijk_of).to_numpy(), weight, o["dist_m"].to_numpy(),
                             result.profile.max_distance_m, pd.Index(out["wijkcode"]))
     out["mediaan_afstand_m"] = np.round(agg["median_m"].to_numpy(dtype=float))
     out["p90_afstand_m"] = np.round(agg["p90_m"].to_numpy(dtype=float))
-    out["wijknaam"] = out["wijkcode"].map(_wijk_names(result))
+    out["wijknaam"] = out["wijkcode"].map(wijk_names(result))
     out["aantal_buurten"] = g.size().reindex(geom.index).to_numpy()
     out["profiel"] = result.profile.id
     out["max_afstand_m"] = round(result.profile.max_distance_m, 1)
@@ -136,7 +132,8 @@ def wijk_table(result: Result) -> gpd.GeoDataFrame:
     return out
 
 
-def _wijk_names(result: Result) -> dict:
+def wijk_names(result: Result) -> dict:
+    """CBS wijk names by wijkcode (from the kerncijfers; empty without them)."""
     pop = result.prepared.population
     if pop is None:
         return {}
@@ -186,8 +183,7 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
         return result.cache["gaps"]
     prep = result.prepared
     o = result.origins
-    suffix = DEMAND_SUFFIX[prep.demand]
-    wcol = "w_homes" if suffix == "woongebouwen" else "w_demand"
+    wcol = prep.weight_col
     far = o[(o["dist_m"] > result.profile.max_distance_m) & (o[wcol] > 0)]
     crs = prep.net.crs if prep.net is not None else None
     cols = ["gat_id", "buiten_bereik", "oppervlakte_ha", "buurtcodes"]
@@ -231,7 +227,7 @@ def area_layer(result: Result) -> gpd.GeoDataFrame:
     cols = [c for c in SCHEMA if c in result.table] + [
         c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
     t = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
-                 people=_people(result))
+                 people=result.prepared.counts_people)
     return t.to_crs(_export_crs(t.crs))
 
 
@@ -264,7 +260,7 @@ def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFram
     """The layers every export writes, suppressed, in EPSG:28992 for Dutch areas (the network
     CRS otherwise). Keys: buurten, wijken, plekken, servicegebieden, gaten, herkomsten."""
     counted = counted_column(result)
-    people = _people(result)
+    people = result.prepared.counts_people
     buurten = area_layer(result)
     wijken = suppress(wijk_table(result), counted, people=people)
     places = result.places.drop(columns=["row"], errors="ignore").copy()
@@ -298,5 +294,5 @@ def _overall_median(result: Result) -> float:
     from geo.coverage import weighted_quantile
 
     o = result.origins
-    w = o["w_homes" if result.prepared.demand == "woongebouwen" else "w_demand"].to_numpy()
+    w = o[result.prepared.weight_col].to_numpy()
     return weighted_quantile(o["dist_m"].to_numpy(), w, 0.5)

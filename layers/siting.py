@@ -181,10 +181,6 @@ class SitingResult:
         return scen
 
 
-def _weight_col(prep: Prepared) -> str:
-    return "w_homes" if prep.demand == "woongebouwen" else "w_demand"
-
-
 def coverage_matrix(prep: Prepared, profile: Profile, candidates: gpd.GeoDataFrame, *,
                     origin_mask: np.ndarray | None = None,
                     progress: Progress | None = None) -> tuple[sp.csr_matrix, Snapped]:
@@ -286,7 +282,7 @@ def suggest(prep: Prepared, profile: Profile, k: int, *,
         candidates = osm_candidates(prep)
     candidates = candidates.to_crs(prep.net.crs).reset_index(drop=True)
     limit = profile.max_distance_m
-    w = result.origins[_weight_col(prep)].to_numpy(dtype=float)
+    w = result.origins[prep.weight_col].to_numpy(dtype=float)
     open_ = ~(result.origins["dist_m"].to_numpy() <= limit)
     cover, snapped = coverage_matrix(prep, profile, candidates, origin_mask=open_,
                                      progress=progress)

@@ -13,7 +13,7 @@ import pyproj
 
 from layers.analysis import DEMAND_SUFFIX, Prepared, Result, use_buurten
 from layers.fmt import fmt_int
-from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_table
+from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_names
 from layers.places import access_points, merge_places, places_from_list
 
 SPHERE_LABELS = {"gemeenschappelijk": "Gemeenschappelijk", "institutioneel": "Institutioneel",
@@ -24,10 +24,6 @@ def _suffix(result: Result) -> str:
     return DEMAND_SUFFIX[result.prepared.demand]
 
 
-def _people(result: Result) -> bool:
-    return result.prepared.demand != "woongebouwen"
-
-
 def ranking(result: Result) -> pd.DataFrame:
     """Areas sorted by demand beyond reach (most first), with wijk, share and median distance.
     Counts are screen text ('< 10' where suppressed); ``buurtcode`` identifies the row."""
@@ -35,11 +31,8 @@ def ranking(result: Result) -> pd.DataFrame:
     s = _suffix(result)
     counted = counted_column(result)
     size = t[counted] if counted in t else t[f"binnen_bereik_{s}"] + t[f"buiten_bereik_{s}"]
-    small = (size < SUPPRESS_BELOW).fillna(False).to_numpy() & _people(result)
-    wijknamen = {}
-    if result.prepared.area_kind == "buurt":
-        w = wijk_table(result)
-        wijknamen = dict(zip(w["wijkcode"], w["wijknaam"].fillna(w["wijkcode"]), strict=True))
+    small = (size < SUPPRESS_BELOW).fillna(False).to_numpy() & result.prepared.counts_people
+    wijknamen = wijk_names(result)  # names only: no wijk geometry or totals needed here
     order = np.lexsort((-np.nan_to_num(t[f"buiten_bereik_{s}"].to_numpy(dtype=float)), small))
     out = pd.DataFrame({
         "buurtcode": t["buurtcode"].to_numpy(),
