@@ -10,7 +10,6 @@ import geopandas as gpd
 
 from geo.errors import InputError
 from geo.export import write_csv, write_geojson, write_gpkg, write_parquet
-from layers.analysis import DEMAND_SUFFIX
 from layers.outputs import FIELD_DESCRIPTIONS, export_layers
 
 FORMATS = ("geojson", "gpkg", "csv", "parquet")
@@ -23,23 +22,6 @@ LAYER_TITLES = {
     "gaten": "Gebied buiten loopafstand (gaten)",
     "herkomsten": "Woningen (herkomsten): afstand, tijd en plekken binnen bereik",
 }
-#: What each demand unit counts, in the words of the 65+ column descriptions.
-_COUNTED = {"65plus": "65-plussers", "inwoners": "Inwoners", "woongebouwen": "Woongebouwen"}
-
-
-def field_descriptions() -> dict[str, str]:
-    """``layers.outputs.FIELD_DESCRIPTIONS``, plus the within/beyond counts of areas without age
-    figures (``*_inwoners``) or without any figures (``*_woongebouwen``), worded like the 65+
-    ones."""
-    out = dict(FIELD_DESCRIPTIONS)
-    for suffix in DEMAND_SUFFIX.values():
-        for side in ("binnen", "buiten"):
-            base = FIELD_DESCRIPTIONS[f"{side}_bereik_65plus"]
-            out.setdefault(f"{side}_bereik_{suffix}",
-                           base.replace(_COUNTED["65plus"], _COUNTED[suffix]))
-    return out
-
-
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns file formats can hold: lists/sets/dicts become text."""
     g = gdf.copy()
@@ -66,7 +48,7 @@ def write_export(result, fmt: str, out: str | Path, *, progress=None) -> list[Pa
         if out.suffix.lower() != ".gpkg":
             out = out / "ontmoetingskaart.gpkg"
         # export_layers already gives every layer its CRS (RD New for Dutch areas)
-        return [write_gpkg(layers, out, descriptions=field_descriptions(),
+        return [write_gpkg(layers, out, descriptions=FIELD_DESCRIPTIONS,
                            layer_titles=LAYER_TITLES)]
     writer = {"geojson": write_geojson, "csv": write_csv, "parquet": write_parquet}[fmt]
     return [writer(gdf, out / f"{name}.{fmt}") for name, gdf in layers.items()]
