@@ -127,6 +127,8 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
     _share_legend(unit).add_to(m)
     for layer in _context_layers(result, unit, show_service):
         layer.add_to(m)
+    if result.nearest is not None and len(result.places):
+        choice_layer(result, unit, scale).add_to(m)
     places = result.places.to_crs(4326)
     pts = places.geometry.representative_point()
     for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
@@ -188,6 +190,41 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
                                       "fillOpacity": 0.15},
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)))
     return out
+
+
+def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.GeoJson:
+    """Buurten by the share with a real choice (at least two kinds of place and both spheres
+    within reach); off by default, so the nearest place stays the first view."""
+    from layers.choice import MIN_CATEGORIES, choice_columns
+
+    people = result.prepared.demand != "woongebouwen"
+    t = result.table
+    c = choice_columns(result)
+    total = t[f"binnen_bereik_{DEMAND_SUFFIX[result.prepared.demand]}"] + t[
+        f"buiten_bereik_{DEMAND_SUFFIX[result.prepared.demand]}"]
+    small = (people & (total < SUPPRESS_BELOW)).fillna(False).to_numpy(dtype=bool)
+    share = c["aandeel_echte_keuze"].to_numpy(dtype=float)
+    tips = []
+    for i, (name, code) in enumerate(zip(t["buurtnaam"], t["buurtcode"], strict=True)):
+        head = f"<b>{esc(name if isinstance(name, str) and name else code)}</b><br>"
+        if small[i]:
+            tips.append(head + "onderdrukt (minder dan 10)")
+        elif not np.isfinite(share[i]):
+            tips.append(head + "echte keuze: onbekend")
+        else:
+            tips.append(head + f"{esc(unit)} met echte keuze: {fmt_pct(share[i])}<br>"
+                        f"beide sferen binnen bereik: {fmt_pct(c['aandeel_beide_sferen'].iat[i])}"
+                        f"<br>gemiddeld {c['gem_categorieen'].iat[i]:.1f}".replace(".", ",")
+                        + " soorten plekken binnen bereik")
+    g = t[["buurtcode", "geometry"]].to_crs(4326).assign(
+        tip=tips, kleur=[NO_DATA if sm or not np.isfinite(v) else scale(v)
+                         for v, sm in zip(share, small, strict=True)])
+    return folium.GeoJson(
+        g, name=f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
+        show=False,
+        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
+                                  "weight": 0.8, "fillOpacity": 0.75},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
 
 
 def _scenario_layer(places, unit: str) -> folium.FeatureGroup:

@@ -16,6 +16,7 @@ import shapely
 from geo.coverage import aggregate_by_area
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
 from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
+from layers.choice import choice_table, origin_columns, wijk_choice
 from layers.fmt import fmt_int, fmt_m, fmt_pct
 
 SUPPRESS_BELOW = 10
@@ -67,7 +68,24 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "buiten_bereik_woongebouwen": "Woongebouwen verder dan de maximale loopafstand (schatting)",
     "binnen_bereik_inwoners": "Inwoners binnen de maximale loopafstand (leeftijd onbekend)",
     "buiten_bereik_inwoners": "Inwoners verder dan de maximale loopafstand (leeftijd onbekend)",
+    "echte_keuze_65plus": "65-plussers met echte keuze: minstens 2 soorten ontmoetingsplekken en "
+                          "beide sferen (institutioneel en gemeenschappelijk) binnen bereik",
+    "echte_keuze_inwoners": "Inwoners met echte keuze (minstens 2 soorten plekken en beide "
+                            "sferen binnen bereik)",
+    "echte_keuze_woongebouwen": "Woongebouwen met echte keuze (minstens 2 soorten plekken en "
+                                "beide sferen binnen bereik; schatting)",
+    "aandeel_echte_keuze": "Aandeel (0–1) van de getelde groep met echte keuze; leeg = onbekend",
+    "aandeel_beide_sferen": "Aandeel (0–1) met een institutionele én een gemeenschappelijke "
+                            "plek binnen bereik",
+    "gem_categorieen": "Gemiddeld aantal soorten ontmoetingsplekken binnen bereik (gewogen)",
+    "categorieen_binnen_bereik": "Aantal verschillende soorten ontmoetingsplekken binnen bereik",
+    "sfeer_institutioneel": "Waar: een plek uit de institutionele sfeer binnen bereik",
+    "sfeer_gemeenschappelijk": "Waar: een plek uit de gemeenschappelijke sfeer binnen bereik",
+    "echte_keuze": "Waar: minstens 2 soorten plekken en beide sferen binnen bereik",
 }
+#: Beside the within/beyond counts, columns with these prefixes are nulled where suppressed.
+SUPPRESSED_PREFIXES = ("binnen_bereik", "buiten_bereik", "aandeel_", "echte_keuze",
+                       "gem_categorieen")
 
 
 def counted_column(result: Result) -> str:
@@ -86,8 +104,7 @@ def suppress(table: pd.DataFrame, counted: str, *, people: bool = True) -> pd.Da
     small = (size < SUPPRESS_BELOW).fillna(False).to_numpy(dtype=bool) if people else \
         np.zeros(len(t), dtype=bool)
     t["onderdrukt"] = small
-    cols = [c for c in t.columns if c == counted or c.startswith(("binnen_bereik", "buiten_bereik"))
-            or c == "aandeel_binnen_bereik"]
+    cols = [c for c in t.columns if c == counted or c.startswith(SUPPRESSED_PREFIXES)]
     for c in cols:
         t[c] = t[c].astype(float).where(~small)
     return t
@@ -224,9 +241,10 @@ def _export_crs(crs):
 
 def area_layer(result: Result) -> gpd.GeoDataFrame:
     """The per-area result as exported (schema columns first, suppressed, export CRS)."""
-    cols = [c for c in SCHEMA if c in result.table] + [
-        c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
-    t = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
+    table = choice_table(result) if result.nearest is not None else result.table
+    cols = [c for c in SCHEMA if c in table] + [
+        c for c in table.columns if c not in SCHEMA and c != "geometry"]
+    t = suppress(table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
                  people=result.prepared.counts_people)
     return t.to_crs(_export_crs(t.crs))
 
@@ -250,7 +268,8 @@ def origin_layer(result: Result) -> gpd.GeoDataFrame:
          "afstand_m": np.where(np.isfinite(d), np.round(d, 1), np.nan),
          "tijd_min": np.where(np.isfinite(d), np.round(o["tijd_min"].to_numpy(float), 1), np.nan),
          "dichtstbijzijnde_plek": o["place_row"].map(names).to_numpy(),
-         "plekken_binnen_bereik": count, "profiel": result.profile.id},
+         "plekken_binnen_bereik": count, **origin_columns(result).to_dict("series"),
+         "profiel": result.profile.id},
         geometry=shapely.points(o["x"].to_numpy(), o["y"].to_numpy()), crs=prep.net.crs)
     result.cache["origins"] = out
     return out
@@ -262,7 +281,10 @@ def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFram
     counted = counted_column(result)
     people = result.prepared.counts_people
     buurten = area_layer(result)
-    wijken = suppress(wijk_table(result), counted, people=people)
+    wijken = wijk_table(result)
+    if len(wijken):
+        wijken = pd.concat([wijken, wijk_choice(result, wijken)], axis=1)
+    wijken = suppress(wijken, counted, people=people)
     places = result.places.drop(columns=["row"], errors="ignore").copy()
     places["binnen_bereik"] = np.round(places["binnen_bereik"])
     places = suppress(places, "binnen_bereik", people=people)

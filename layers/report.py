@@ -222,9 +222,31 @@ def _rank_table(ax, result: Result, ranked: pd.DataFrame) -> None:
             cell.set_facecolor("0.88")
 
 
-def _side_text(result: Result, head: dict, before: Result | None, wijk, siting) -> str:
+def choice_line(result: Result, table: pd.DataFrame) -> str:
+    """'Echte keuze: 279 van 340 65-plussers (82 %)' over the areas of ``table`` whose reach
+    is known (empty when the result has no places)."""
+    from layers.choice import MIN_CATEGORIES, choice_columns, unknown_reach
+
+    if result.nearest is None or not len(result.places):
+        return ""
+    suffix = DEMAND_SUFFIX[result.prepared.demand]
+    c = choice_columns(result).loc[table.index]
+    known = ~unknown_reach(table)
+    total = float(np.nansum((table[f"binnen_bereik_{suffix}"]
+                             + table[f"buiten_bereik_{suffix}"])[known]))
+    real = float(np.nansum(c[f"echte_keuze_{suffix}"][known]))
+    share = fmt_pct(real / total) if total else "–"
+    return (f"Echte keuze (≥ {MIN_CATEGORIES} soorten plekken,\nbeide sferen binnen bereik): "
+            f"{fmt_int(real)} van\n{fmt_int(total)} {UNIT[suffix]} ({share})")
+
+
+def _side_text(result: Result, head: dict, before: Result | None, wijk, siting,
+               table: pd.DataFrame | None = None) -> str:
     unit = UNIT[DEMAND_SUFFIX[result.prepared.demand]]
     lines = []
+    choice = choice_line(result, result.table if table is None else table)
+    if choice:
+        lines += [choice, ""]
     if before is not None:
         b = headline_for(before, wijk)
         lines += ["Voor → na (scenario)", f"binnen bereik: {fmt_int(b['binnen'])} → "
@@ -286,7 +308,7 @@ def _render(result, path, table, title, head, ranked, scenario_before, wijk, sit
         ax_map = fig.add_axes((0.05, 0.43, 0.9, 0.415))
         _draw_map(ax_map, result, table, ranked, siting)
         _rank_table(fig.add_axes((0.05, 0.13, 0.58, 0.235)), result, ranked)
-        side = _side_text(result, head, scenario_before, wijk, siting)
+        side = _side_text(result, head, scenario_before, wijk, siting, table)
         fig.text(0.66, 0.355, side, fontsize=7.5, va="top", linespacing=1.4)
         foot = [METHOD, f"Telt: {head['telt']}; {fmt_int(head['gebieden'])} gebieden. Aantallen "
                 f"personen onder {SMALL_COUNT} staan als '< {SMALL_COUNT}' (CBS-regel).",
