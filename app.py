@@ -381,6 +381,54 @@ def _benches(result: Result) -> None:
             st.dataframe(gaps.head(15), hide_index=True, width="stretch")
 
 
+@st.cache_resource(show_spinner=False)
+def _ageing(area_id: str, data_dir: str):
+    """The change in 65+ between the area's two newest CBS years (None with one year)."""
+    from layers.ageing import safe_ageing
+
+    return safe_ageing(next(a for a in _areas(data_dir) if a.id == area_id))[0]
+
+
+AGEING_LABELS = {"buurtnaam": "Buurt", "inwoners_65plus_vorig": "65+ vorig jaar",
+                 "inwoners_65plus": "65+ nu", "groei_65plus": "Groei",
+                 "groei_65plus_pct": "Groei (%)", "aandeel_binnen_bereik": "Binnen bereik",
+                 "aandeel_echte_keuze": "Echte keuze", "extra_buiten_bereik":
+                 "Erbij buiten bereik (schatting)", "status_code": "Buurtcode"}
+
+
+def _growing(ageing, result: Result | None) -> None:
+    """Ageing: where 65+ grow, and where they grow while reach is low (groeiende tekorten)."""
+    if ageing is None:
+        return
+    from layers.ageing import MIN_65PLUS, growing_shortfalls
+    from layers.choice import choice_table
+
+    before, now = ageing.totals()
+    with st.expander(f"Vergrijzing {ageing.label}: groeiende tekorten"):
+        st.markdown(f"65-plussers {ageing.year_before} → {ageing.year}: **{fmt_int(before)} → "
+                    f"{fmt_int(now)}** ({'+' if now > before else ''}{fmt_int(now - before)})"
+                    + ("; de kaartlaag 'Vergrijzing' kleurt de verandering per buurt."
+                       if result is not None else "."))
+        for line in ageing.notes:
+            st.caption(esc(line))
+        if result is None:
+            t = ageing.table
+            t = t[t[["inwoners_65plus_vorig", "inwoners_65plus"]].min(axis=1) >= MIN_65PLUS]
+            st.caption("Bereik nog onbekend (dit gebied is nog niet door te rekenen): alleen "
+                       "de groei.")
+            view = t.sort_values("groei_65plus", ascending=False)[
+                ["buurtnaam", "inwoners_65plus_vorig", "inwoners_65plus", "groei_65plus",
+                 "status_code"]]
+        else:
+            reach = choice_table(result) if len(result.places) else result.table
+            view = growing_shortfalls(ageing, reach).drop(columns=["buurtcode", "wijkcode"])
+            st.caption("Buurten waar het aantal 65-plussers groeit en minder dan de helft "
+                       "binnen loopafstand van een ontmoetingsplek woont; geordend naar de "
+                       "groei × het aandeel buiten bereik.")
+        st.dataframe(view.rename(columns=AGEING_LABELS), hide_index=True, width="stretch",
+                     height=300)
+
+
 def _explain(result: Result) -> None:
     with st.expander("Hoe lees ik dit?"):
         st.markdown(
@@ -437,15 +485,18 @@ def main() -> None:
     else:
         for line in area.missing():
             st.warning(line)
+    ageing = _ageing(area.id, data_dir)
     try:
         prep = _prepared(area.id, data_dir)
     except InputError as exc:
         st.error(esc(str(exc)))
+        _growing(ageing, None)
         return
     if not prep.ready:
         st.error("Dit gebied kan nog niet doorgerekend worden: de onderdelen hierboven "
                  "ontbreken. Er wordt niets verzonnen om het gat te vullen.")
         _population_only(prep)
+        _growing(ageing, None)
         return
     prep = _uploads(prep, area_id)
     cats, spheres, period = _place_filters(prep)
@@ -466,7 +517,7 @@ def main() -> None:
         starts.clear()
     start = starts.setdefault(id(result), dict(view))
     fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
-                     center=start.get("center"), zoom=start.get("zoom"))
+                     center=start.get("center"), zoom=start.get("zoom"), ageing=ageing)
     ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
                                             "zoom"],
                     center=view.get("center"), zoom=view.get("zoom"), height=600,
@@ -482,6 +533,7 @@ def main() -> None:
             st.dataframe(ch.drop(columns=["buurtcode"]), hide_index=True, width="stretch",
                          column_config=_column_config(ch.drop(columns=["buurtcode"])))
     _ranking(result)
+    _growing(ageing, result)
     _benches(result)
     _downloads(result, area, suggestions)
     _explain(result)

@@ -1,7 +1,8 @@
 """``ontmoet``: the analysis without the dashboard, for analysts and scripts.
 
-Subcommands ``prepare``, ``coverage``, ``export``, ``batch``, ``report``, ``suggest`` and
-``benches`` (``ontmoet SUB --help``).
+Subcommands ``prepare``, ``coverage``, ``export``, ``batch``, ``report``, ``suggest``,
+``benches``, ``vergrijzing`` and ``vergelijk`` (``ontmoet SUB --help``; the last two live in
+``cli_compare.py``).
 Exit codes: 0 ok, 2 bad input or missing data (reason on stderr), 3 data service unavailable.
 Progress bars go to stderr (off with ``--quiet``); ``--json`` prints a machine-readable summary
 on stdout instead of the Dutch table.
@@ -443,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ontmoet", parents=[common], description=DESCRIPTION,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True,
-                            metavar="{prepare,coverage,export,batch,report,suggest,benches}")
+                            metavar="{prepare,coverage,export,batch,report,suggest,benches,"
+                                    "vergrijzing,vergelijk}")
     _prepare_parser(sub.add_parser(
         "prepare", parents=[common], help="gebied klaarzetten (lokaal of online)",
         description="Zet een gebied klaar uit lokale bestanden, een bestaand gebied, of online "
@@ -476,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, required=True, help="uitvoermap")
     b.set_defaults(func=cmd_batch)
     _where_to_act_parsers(area_command)
+    from cli_compare import add_parsers  # vergrijzing, vergelijk
+
+    add_parsers(area_command)
     return ap
 
 

@@ -86,10 +86,12 @@ def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
 
 def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
               center: tuple[float, float] | None = None, zoom: int | None = None,
-              suggestions=None, show_service: bool = False) -> folium.Map:
+              suggestions=None, show_service: bool = False, ageing=None) -> folium.Map:
     """The dashboard map for a result (WGS84 for Leaflet): choropleth, wijk boundaries, gap
     areas, service areas (off by default), meeting places by category, scenario places and
-    siting suggestions (``suggestions``: a GeoDataFrame with naam, winst, geometry)."""
+    siting suggestions (``suggestions``: a GeoDataFrame with naam, winst, geometry) and, off by
+    default, the share with a real choice and the growth of 65+ (``ageing``: a
+    :class:`layers.ageing.Ageing`)."""
     tax = taxonomy or load_taxonomy()
     people = result.prepared.demand != "woongebouwen"
     table = result.table.to_crs(4326)
@@ -129,6 +131,8 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
         layer.add_to(m)
     if result.nearest is not None and len(result.places):
         choice_layer(result, unit, scale).add_to(m)
+    if ageing is not None:
+        ageing_layer(result, ageing).add_to(m)
     places = result.places.to_crs(4326)
     pts = places.geometry.representative_point()
     for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
@@ -222,6 +226,44 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
     return folium.GeoJson(
         g, name=f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
         show=False,
+        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
+                                  "weight": 0.8, "fillOpacity": 0.75},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
+
+
+#: Diverging scale for the change in 65+ (blue: fewer, red: more), in shares of last year.
+GROWTH_COLOURS = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
+GROWTH_RANGE = 0.15
+
+
+def ageing_layer(result: Result, ageing) -> folium.GeoJson:
+    """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
+    scale = cm.LinearColormap(GROWTH_COLOURS, vmin=-GROWTH_RANGE, vmax=GROWTH_RANGE)
+    a = ageing.table.set_index("buurtcode")
+    t = result.table[["buurtcode", "buurtnaam", "geometry"]].to_crs(4326)
+    tips, colours = [], []
+    for code, name in zip(t["buurtcode"], t["buurtnaam"], strict=True):
+        head = f"<b>{esc(name if isinstance(name, str) and name else code)}</b><br>"
+        row = a.loc[code] if code in a.index else None
+        if row is None or not np.isfinite(row["groei_65plus"]):
+            tips.append(head + f"groei 65-plussers {ageing.label}: onbekend")
+            colours.append(NO_DATA)
+            continue
+        before, now = row["inwoners_65plus_vorig"], row["inwoners_65plus"]
+        if min(before, now) < SUPPRESS_BELOW:
+            tips.append(head + "onderdrukt (minder dan 10 65-plussers)")
+            colours.append(NO_DATA)
+            continue
+        pct = row["groei_65plus_pct"]
+        sign = "+" if row["groei_65plus"] > 0 else ""
+        tips.append(head + f"65-plussers {ageing.year_before}: {fmt_int(before)}<br>"
+                    f"65-plussers {ageing.year}: {fmt_int(now)}<br>"
+                    f"verandering: {sign}{fmt_int(row['groei_65plus'])} "
+                    f"({sign}{fmt_pct(pct, 1)})")
+        colours.append(scale(float(np.clip(pct, -GROWTH_RANGE, GROWTH_RANGE))))
+    g = t.assign(tip=tips, kleur=colours)[["buurtcode", "tip", "kleur", "geometry"]]
+    return folium.GeoJson(
+        g, name=f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}", show=False,
         style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
                                   "weight": 0.8, "fillOpacity": 0.75},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))

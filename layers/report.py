@@ -3,10 +3,11 @@
 The page holds: a map of the buurten in a grey ramp (darker = fewer residents within reach;
 hatched = no figures) with the ranking numbers, the meeting places and the homes beyond reach;
 the headline numbers; the ranking of buurten; before → after when a scenario is given; the
-suggested sites when a siting result is given; the profile, limit and method; the data sources
-with their dates and licences. It is drawn with matplotlib and readable in black and white.
-Names come from OSM or CBS and are untrusted: they are cleaned and truncated, never allowed to
-break the layout.
+suggested sites when a siting result is given; the share with a real choice of meeting places
+and, with two CBS years, the buurten where 65+ grow and reach is low; the profile, limit and
+method; the data sources with their dates and licences. It is drawn with matplotlib and
+readable in black and white. Names come from OSM or CBS and are untrusted: they are cleaned and
+truncated, never allowed to break the layout.
 """
 
 from __future__ import annotations
@@ -240,13 +241,42 @@ def choice_line(result: Result, table: pd.DataFrame) -> str:
             f"{fmt_int(real)} van\n{fmt_int(total)} {UNIT[suffix]} ({share})")
 
 
+def ageing_lines(result: Result, ageing, table: pd.DataFrame, n: int = 3) -> list[str]:
+    """The report's ageing section: 65+ in both years and the top ``n`` growing shortfalls
+    among the buurten of ``table``."""
+    from layers.ageing import growing_shortfalls
+    from layers.choice import choice_columns
+
+    codes = set(table["buurtcode"])
+    a = ageing.table[ageing.table["buurtcode"].isin(codes)]
+    before, now = float(np.nansum(a["inwoners_65plus_vorig"])), float(
+        np.nansum(a["inwoners_65plus"]))
+    diff = now - before
+    lines = [f"Groeiende tekorten {ageing.label}",
+             f"65-plussers: {fmt_int(before)} → {fmt_int(now)} "
+             f"({'+' if diff > 0 else ''}{fmt_int(diff)})"]
+    reach = table
+    if result.nearest is not None and len(result.places):
+        reach = pd.concat([table, choice_columns(result).loc[table.index]], axis=1)
+    ranked = growing_shortfalls(ageing, reach)
+    for i, r in enumerate(ranked.head(n).itertuples(), start=1):
+        lines.append(f"{i}. {clip(r.buurtnaam, 20)}: +{fmt_int(r.groei_65plus)}, "
+                     f"bereik {fmt_pct(r.aandeel_binnen_bereik)}")
+    if ranked.empty:
+        lines.append("geen groeiende buurt met laag bereik")
+    return lines
+
+
 def _side_text(result: Result, head: dict, before: Result | None, wijk, siting,
-               table: pd.DataFrame | None = None) -> str:
+               table: pd.DataFrame | None = None, ageing=None) -> str:
     unit = UNIT[DEMAND_SUFFIX[result.prepared.demand]]
     lines = []
-    choice = choice_line(result, result.table if table is None else table)
+    table = result.table if table is None else table
+    choice = choice_line(result, table)
     if choice:
         lines += [choice, ""]
+    if ageing is not None:
+        lines += [*ageing_lines(result, ageing, table), ""]
     if before is not None:
         b = headline_for(before, wijk)
         lines += ["Voor → na (scenario)", f"binnen bereik: {fmt_int(b['binnen'])} → "
@@ -268,20 +298,27 @@ def _side_text(result: Result, head: dict, before: Result | None, wijk, siting,
 
 
 def write_report(result: Result, path: str | Path, *, wijk: str | None = None,
-                 scenario_before: Result | None = None, siting=None) -> Path:
+                 scenario_before: Result | None = None, siting=None, ageing=None) -> Path:
     """Write a one-page A4 PDF report (Dutch) of ``result`` for ``wijk`` (a wijkcode) or the
     whole area; ``scenario_before`` (the result without the scenario) adds a before → after
-    block, ``siting`` (a :class:`layers.siting.SitingResult`) the suggested places.
+    block, ``siting`` (a :class:`layers.siting.SitingResult`) the suggested places. ``ageing`` (a
+    :class:`layers.ageing.Ageing`; by default read from the area when it has two CBS years,
+    ``False`` for none) adds the growing shortfalls.
     The file is written atomically; returns its path."""
+    if ageing is None:
+        from layers.ageing import safe_ageing
+
+        ageing = safe_ageing(result.prepared.area)[0]
     table, title = _subset(result, wijk)
     head = headline_for(result, wijk)
     ranked = ranking(result, wijk)
     with plt.rc_context({"pdf.fonttype": 42, "hatch.linewidth": 0.5}):
         return _render(result, Path(path), table, title, head, ranked, scenario_before, wijk,
-                       siting)
+                       siting, ageing or None)
 
 
-def _render(result, path, table, title, head, ranked, scenario_before, wijk, siting) -> Path:
+def _render(result, path, table, title, head, ranked, scenario_before, wijk, siting,
+            ageing=None) -> Path:
     prof = result.profile
     fig = plt.figure(figsize=A4_INCH)
     try:
@@ -308,7 +345,7 @@ def _render(result, path, table, title, head, ranked, scenario_before, wijk, sit
         ax_map = fig.add_axes((0.05, 0.43, 0.9, 0.415))
         _draw_map(ax_map, result, table, ranked, siting)
         _rank_table(fig.add_axes((0.05, 0.13, 0.58, 0.235)), result, ranked)
-        side = _side_text(result, head, scenario_before, wijk, siting, table)
+        side = _side_text(result, head, scenario_before, wijk, siting, table, ageing)
         fig.text(0.66, 0.355, side, fontsize=7.5, va="top", linespacing=1.4)
         foot = [METHOD, f"Telt: {head['telt']}; {fmt_int(head['gebieden'])} gebieden. Aantallen "
                 f"personen onder {SMALL_COUNT} staan als '< {SMALL_COUNT}' (CBS-regel).",

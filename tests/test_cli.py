@@ -53,7 +53,7 @@ def test_every_subcommand_has_help(sub, capsys):
 def test_console_script_is_declared_and_exit_code_2_names_what_is_missing(shared_data_dir,
                                                                            tmp_path):
     toml = (REPO_ROOT / "pyproject.toml").read_text()
-    assert 'ontmoet = "cli:main"' in toml and 'py-modules = ["cli"]' in toml
+    assert 'ontmoet = "cli:main"' in toml and 'py-modules = ["cli", "cli_compare"]' in toml
     # Utrecht today: CBS tables only -> bad input, exit 2, the reason on stderr
     p = subprocess.run([sys.executable, str(REPO_ROOT / "cli.py"), "--data-dir",
                         str(shared_data_dir), "--cache-dir", str(tmp_path), "coverage",

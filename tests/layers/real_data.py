@@ -34,3 +34,41 @@ def delft_tu() -> AreaData:
 def utrecht_years() -> tuple[Path, Path]:
     d = default_data_dir() / "utrecht"
     return need(d / "cbs_kwb_2023_utrecht.xlsx"), need(d / "cbs_kwb_2024_utrecht.xlsx")
+
+
+#: Real Utrecht meeting places at their public positions (WGS84, 4 decimals, about 10 m), as a
+#: municipality's own list would give them (the Utrecht OSM extract here has no amenities).
+UTRECHT_PLACES = {
+    "Bibliotheek Neude": ("bibliotheek", 52.0934, 5.1191),
+    "Griftpark": ("park", 52.0987, 5.1283),
+}
+
+
+def write_places(path: Path, names: list[str]) -> Path:
+    rows = ["naam;categorie;lat;lon"] + [
+        f"{n};{UTRECHT_PLACES[n][0]};{UTRECHT_PLACES[n][1]};{UTRECHT_PLACES[n][2]}"
+        for n in names]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def utrecht_core(folder: Path, places: list[str]) -> AreaData:
+    """Utrecht's real OSM street network (bike/drive extract, no footways) with the CBS buurten
+    2024 that lie wholly inside it (written to ``folder`` at test time, not kept), both CBS
+    years, and ``places`` from :data:`UTRECHT_PLACES` as the own list."""
+    import geopandas as gpd
+    import osmium
+    import shapely
+
+    d = default_data_dir() / "utrecht"
+    pbf = need(d / "utrecht_osm_bike_drive_2026-07.osm.pbf")
+    b = gpd.read_file(need(d / "cbs_buurten_2024_utrecht_wgs84.geojson"))
+    box = osmium.io.Reader(str(pbf), osmium.osm.osm_entity_bits.NOTHING).header().box()
+    inside = b[b.geometry.within(shapely.box(box.bottom_left.lon, box.bottom_left.lat,
+                                             box.top_right.lon, box.top_right.lat))]
+    folder.mkdir(parents=True, exist_ok=True)
+    inside.to_file(folder / "buurten.geojson")
+    y2023, y2024 = utrecht_years()
+    return AreaData(id="utrecht-kern", name="Utrecht (kern)", folder=None, osm=[pbf],
+                    boundaries=[folder / "buurten.geojson"], population=[y2024, y2023],
+                    facilities=[write_places(folder / "plekken.csv", places)] if places else [])
