@@ -381,6 +381,64 @@ def _benches(result: Result) -> None:
             st.dataframe(gaps.head(15), hide_index=True, width="stretch")
 
 
+def _compare_scenarios(prep: Prepared, profile, cats, spheres, period, scenario) -> None:
+    """Save the current scenario under a name and compare two saved ones (or the base)."""
+    from layers.compare import compare, map_png, scenario_to_json
+    from layers.compare_report import write_comparison_pdf
+
+    saved: dict = S.setdefault("bewaard", {})
+    with st.expander("Scenario's bewaren en vergelijken (voor en na)"):
+        c1, c2 = st.columns([3, 2])
+        name = c1.text_input("Naam van het scenario", value=f"Scenario {len(saved) + 1}",
+                             max_chars=60, key="scenario_naam").strip()
+        if c2.button("Bewaar huidig scenario", key="bewaar", disabled=not scenario):
+            saved[name or f"Scenario {len(saved) + 1}"] = scenario
+        if scenario:
+            assert prep.net is not None and prep.places is not None
+            c2.download_button("Scenario als bestand (JSON)", key="dl_scenario",
+                               data=scenario_to_json(scenario, prep.net.crs, prep.places),
+                               file_name="scenario.json", mime="application/json")
+        if not saved:
+            st.caption("Nog niets bewaard: maak een scenario op de kaart en bewaar het; "
+                       "vergelijk het daarna met de basis of met een ander scenario.")
+            return
+        base = "Basis (zonder scenario)"
+        options = [base, *saved]
+        c1, c2 = st.columns(2)
+        before = c1.selectbox("Vóór", options, key="vergelijk_voor", format_func=md_text)
+        after = c2.selectbox("Na", options, index=len(options) - 1, key="vergelijk_na",
+                             format_func=md_text)
+        if before == after:
+            st.caption("Kies twee verschillende.")
+            return
+        runs = [_result(prep, profile, cats, spheres, period,
+                        Scenario() if k == base else saved[k]) for k in (before, after)]
+        cmp = compare(*runs, labels=(before, after))
+        tot = cmp.totals()
+        c1, c2, c3 = st.columns(3)
+        c1.metric(f"{cmp.unit.capitalize()} binnen bereik vóór", fmt_int(tot["binnen_bereik_voor"]))
+        c2.metric("Na", fmt_int(tot["binnen_bereik_na"]))
+        c3.metric("Erbij / kwijt", f"+{fmt_int(tot['gewonnen'])} / −{fmt_int(tot['verloren'])}")
+        t = cmp.table
+        view = t[(t["gewonnen"] > 0) | (t["verloren"] > 0)][
+            ["buurtnaam", "binnen_bereik_voor", "binnen_bereik_na", "gewonnen", "verloren"]]
+        st.dataframe(view.rename(columns={"buurtnaam": "Buurt", "binnen_bereik_voor": "Vóór",
+                                          "binnen_bereik_na": "Na", "gewonnen": "Erbij",
+                                          "verloren": "Kwijt"}), hide_index=True,
+                     width="stretch")
+        st.image(map_png(cmp, dpi=90), caption="Groen: bereik erbij; oranje: bereik kwijt.")
+        key = (before, after, id(runs[0]), id(runs[1]))
+        if st.button("Maak vergelijking als PDF (1 pagina)", key="vergelijk_pdf"):
+            with tempfile.TemporaryDirectory() as tmp:
+                S["vergelijk_pdf_data"] = (key, write_comparison_pdf(
+                    cmp, Path(tmp) / "v.pdf").read_bytes())
+        made = S.get("vergelijk_pdf_data")
+        if made and made[0] == key:
+            st.download_button("Download vergelijking (PDF)", data=made[1],
+                               file_name="vergelijking.pdf", mime="application/pdf",
+                               key="dl_vergelijk")
+
+
 @st.cache_resource(show_spinner=False)
 def _ageing(area_id: str, data_dir: str):
     """The change in 65+ between the area's two newest CBS years (None with one year)."""
@@ -475,7 +533,8 @@ def main() -> None:
     area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
     if S.get("area") != area_id:  # a new area starts a new scenario and view
-        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "map_start"):
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "map_start",
+                  "bewaard", "vergelijk_pdf_data"):
             S.pop(k, None)
         S["area"] = area_id
     if area.demo:
@@ -532,6 +591,7 @@ def main() -> None:
         else:
             st.dataframe(ch.drop(columns=["buurtcode"]), hide_index=True, width="stretch",
                          column_config=_column_config(ch.drop(columns=["buurtcode"])))
+    _compare_scenarios(prep, profile, cats, spheres, period, scenario)
     _ranking(result)
     _growing(ageing, result)
     _benches(result)

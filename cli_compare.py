@@ -104,5 +104,98 @@ def cmd_vergrijzing(args) -> int:
 
 
 # --------------------------------------------------------------------------- vergelijk
+def _side(area, places, osm):
+    """``area`` with its own place lists and/or OSM extract replaced."""
+    import dataclasses
+
+    from geo.io import require_readable
+
+    changes = {}
+    if places:
+        changes["facilities"] = [require_readable(p, what="lijst met plekken",
+                                                  fix="geef een CSV/XLSX met naam en lat/lon")
+                                 for p in places]
+    if osm:
+        changes["osm"] = [require_readable(osm, what="OSM-extract",
+                                           fix="geef een .osm.pbf van hetzelfde gebied")]
+    return dataclasses.replace(area, **changes) if changes else area
+
+
 def cmd_vergelijk(args) -> int:
-    raise InputError("nog niet beschikbaar", fix="gebruik een nieuwere versie")
+    from geo.io import require_readable
+    from layers.analysis import prepare, run
+    from layers.compare import compare, map_png, scenario_from_json
+    from layers.compare_report import write_comparison_pdf
+    from layers.scenario import Scenario
+
+    area = cli.find_area(args, args.gebied)
+    before = _side(area, args.voor_plekken, args.voor_osm)
+    after = _side(area, args.na_plekken, args.na_osm)
+    if before == after and args.scenario is None:
+        raise InputError("niets te vergelijken: beide kanten zijn hetzelfde",
+                         fix="geef --voor-plekken/--na-plekken, --voor-osm/--na-osm of "
+                             "--scenario BESTAND")
+    scenario_file = None if args.scenario is None else require_readable(
+        args.scenario, what="scenario", fix="bewaar het scenario in het dashboard (JSON)")
+    profile = cli.profile_from(args)
+    opts = {"categories": args.categorie or None, "spheres": args.sfeer or None}
+    with cli._Progress(args.quiet, "Voorbereiden") as bar:
+        prep_b = prepare(before, progress=bar)
+        prep_a = prep_b if after == before else prepare(after, progress=bar)
+    scenario = Scenario()
+    if scenario_file is not None:
+        if not prep_a.ready:
+            raise InputError("dit gebied kan niet doorgerekend worden: "
+                             + " ".join(after.missing()), fix="voeg de ontbrekende bestanden toe")
+        scenario = scenario_from_json(scenario_file.read_text(encoding="utf-8-sig"),
+                                      prep_a.net.crs, prep_a.places, path=scenario_file)
+    res_b = run(prep_b, profile, **opts)
+    res_a = run(prep_a, profile, scenario=scenario, **opts)
+    labels = (_label(args.voor_plekken, args.voor_osm, "vóór"),
+              _label(args.na_plekken, args.na_osm, "ná") if not scenario
+              else f"scenario ({scenario.describe()})")
+    cmp = compare(res_b, res_a, labels=labels)
+    out = Path(args.out or Path("uitvoer") / area.id / "vergelijking")
+    files = [cli.write_table(cmp.table, out / "vergelijking.csv"),
+             write_comparison_pdf(cmp, out / "vergelijking.pdf")]
+    png = out / "vergelijking.png"
+    from geo.io import atomic_path
+
+    with atomic_path(png) as tmp:
+        Path(tmp).write_bytes(map_png(cmp))
+    files.append(png)
+    tot = cmp.totals()
+    data = {"gebied": area.id, "voor": labels[0], "na": labels[1], "telt": cmp.unit,
+            **tot, "per_woning": cmp.per_home, "meldingen": cmp.notes,
+            "buurten": cli.records(cmp.table, list(cmp.table.columns)),
+            "bestanden": [str(f) for f in files]}
+    if args.json:
+        cli.print_json(data)
+        return cli.EXIT_OK
+    diff = tot["binnen_bereik_na"] - tot["binnen_bereik_voor"]
+    cli.print_table([("Gebied", f"{area.id} ({area.name})"), ("Vóór", labels[0]),
+                     ("Na", labels[1]),
+                     (f"{cmp.unit.capitalize()} binnen bereik",
+                      f"{fmt_int(tot['binnen_bereik_voor'])} → "
+                      f"{fmt_int(tot['binnen_bereik_na'])} ({'+' if diff > 0 else ''}"
+                      f"{fmt_int(diff)})"),
+                     ("Erbij / kwijt", f"+{fmt_int(tot['gewonnen'])} / "
+                                       f"−{fmt_int(tot['verloren'])}"),
+                     *(("Let op", n) for n in cmp.notes)])
+    t = cmp.table
+    changed = t[(t["gewonnen"] > 0) | (t["verloren"] > 0)]
+    if len(changed):
+        print()
+        cli.print_columns(["buurtcode", "buurtnaam", "vóór", "na", "erbij", "kwijt"],
+                          [[cli._cell(r.buurtcode, 12), cli._cell(r.buurtnaam),
+                            fmt_int(r.binnen_bereik_voor), fmt_int(r.binnen_bereik_na),
+                            f"+{fmt_int(r.gewonnen)}", f"−{fmt_int(r.verloren)}"]
+                           for r in changed.itertuples()], right=(2, 3, 4, 5))
+    print()
+    cli.print_table([("Bestand", str(f)) for f in files])
+    return cli.EXIT_OK
+
+
+def _label(places, osm, default: str) -> str:
+    names = [Path(p).name for p in (places or [])] + ([Path(osm).name] if osm else [])
+    return ", ".join(names) if names else default
