@@ -72,3 +72,24 @@ def utrecht_core(folder: Path, places: list[str]) -> AreaData:
     return AreaData(id="utrecht-kern", name="Utrecht (kern)", folder=None, osm=[pbf],
                     boundaries=[folder / "buurten.geojson"], population=[y2024, y2023],
                     facilities=[write_places(folder / "plekken.csv", places)] if places else [])
+
+
+def amsterdam_centre(folder: Path) -> AreaData:
+    """The real OSM extract of Amsterdam Centrum (0.8 km²) with the CBS buurten 2023 that lie
+    wholly inside it (written to ``folder`` at test time, not kept) and their CBS figures."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.osm import read_osm
+
+    d = default_data_dir() / "amsterdam"
+    osm = need(d / "amsterdam.osm.gz")
+    b = gpd.read_file(need(d / "buurten.geojson"))
+    box = shapely.box(*read_osm(osm).bounds)
+    inside = b[b.to_crs(4326).geometry.within(box).to_numpy()]
+    folder.mkdir(parents=True, exist_ok=True)
+    inside.to_file(folder / "buurten.geojson")
+    return AreaData(id="amsterdam-centrum", name="Amsterdam (Centrum)", folder=None, osm=[osm],
+                    boundaries=[folder / "buurten.geojson"],
+                    population=[need(d / "cbs_wijkenbuurten_2023_amsterdam_"
+                                            "buurten_population.csv")])

@@ -16,7 +16,7 @@ from layers import choice as ch
 from layers.analysis import prepare, run
 from layers.outputs import export_layers
 from layers.scenario import Scenario
-from tests.layers.real_data import delft_tu
+from tests.layers.real_data import amsterdam_centre, delft_tu
 
 SAMPLE = 40
 
@@ -98,6 +98,16 @@ def test_categories_within_reach_equal_networkx_helsinki(helsinki_prep, older):
 
 def test_categories_within_reach_equal_networkx_delft(delft):
     assert check_against_reference(delft) > 50
+
+
+def test_categories_within_reach_equal_networkx_amsterdam(tmp_path, older, delft):
+    """Amsterdam Centrum: dense, so far more 65+ have a real choice than around the TU Delft
+    campus; the reference agrees."""
+    result = run(prepare(amsterdam_centre(tmp_path)), older)
+    assert len(result.table) >= 5
+    assert ch.headline(result)["aandeel_echte_keuze"] > 2 * ch.headline(delft)[
+        "aandeel_echte_keuze"]
+    assert check_against_reference(result) > 50
 
 
 def test_rollator_profile_uses_its_masked_network(helsinki_prep, all_profiles):
