@@ -381,6 +381,19 @@ def _benches(result: Result) -> None:
             st.dataframe(gaps.head(15), hide_index=True, width="stretch")
 
 
+def _choice_caption(result: Result) -> None:
+    """One line on real choice (at least two kinds of place and both spheres within reach)."""
+    if not len(result.places):
+        return
+    from layers.choice import MIN_CATEGORIES, headline
+
+    h = headline(result)
+    who = result.headline["telt"].split(" (")[0]
+    st.caption(f"Echte keuze (≥ {MIN_CATEGORIES} soorten plekken én beide sferen binnen "
+               f"loopafstand): {fmt_int(h['echte_keuze'])} van {fmt_int(h['totaal'])} {who} "
+               f"({fmt_pct(h['aandeel_echte_keuze'])}); kaartlaag 'Echte keuze'.")
+
+
 def _compare_scenarios(prep: Prepared, profile, cats, spheres, period, scenario) -> None:
     """Save the current scenario under a name and compare two saved ones (or the base)."""
     from layers.compare import compare, map_png, scenario_to_json
@@ -565,6 +578,7 @@ def main() -> None:
     S["base_result"] = base
     st.markdown(f"**{esc(area.name)}** · {esc(result.caption())}")
     _headline(result, base)
+    _choice_caption(result)
     suggestions = _siting(prep, result)
     view = S.get("view", {})
     # built afresh on each run: folium maps are changed by rendering, so one cannot be reused

@@ -144,7 +144,7 @@ def cmd_vergelijk(args) -> int:
         prep_a = prep_b if after == before else prepare(after, progress=bar)
     scenario = Scenario()
     if scenario_file is not None:
-        if not prep_a.ready:
+        if prep_a.net is None or prep_a.places is None:
             raise InputError("dit gebied kan niet doorgerekend worden: "
                              + " ".join(after.missing()), fix="voeg de ontbrekende bestanden toe")
         scenario = scenario_from_json(scenario_file.read_text(encoding="utf-8-sig"),

@@ -47,7 +47,9 @@ class Choice:
 
     def has_sphere(self, sphere: str) -> np.ndarray:
         cols = [i for i, s in enumerate(self.spheres) if s == sphere]
-        return self.within[:, cols].any(axis=1) if cols else np.zeros(len(self.within), bool)
+        if not cols:
+            return np.zeros(len(self.within), dtype=bool)
+        return np.asarray(self.within[:, cols].any(axis=1))
 
     @property
     def both_spheres(self) -> np.ndarray:

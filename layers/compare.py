@@ -230,7 +230,7 @@ def scenario_from_json(text: str, crs, places: pd.DataFrame, *, path=None) -> Sc
         if pid in by_id and (naam is None or by_id[pid] == naam):
             closed.append(pid)
             continue
-        match = places.loc[places["naam"] == naam, "place_id"] if naam else []
+        match = places.loc[places["naam"] == naam, "place_id"] if naam else places.iloc[:0]
         if len(match) != 1:
             raise InputError(f"gesloten plek {naam or pid!r} bestaat niet (of niet eenduidig) in "
                              "dit gebied", path=path, fix="sluit plekken van dit gebied; "

@@ -30,6 +30,11 @@ def test_save_a_scenario_and_compare_it_with_the_base(demo_prepared, downloads):
     at = _app()
     at.query_params["gebied"] = "demo-helsinki"
     at.run()
+    from layers.choice import headline
+
+    real = fmt_int(headline(base)["echte_keuze"])
+    assert any(c.value.startswith("Echte keuze") and f": {real} van" in c.value
+               for c in at.caption)
     at.session_state["scenario"] = Scenario(removed=(pid,))
     at.run()
     at.text_input(key="scenario_naam").set_value("Zonder de drukste plek").run()

@@ -15,7 +15,7 @@ from geo.profiles import edge_mask
 from layers import choice as ch
 from layers.analysis import prepare, run
 from layers.outputs import export_layers
-from layers.scenario import Scenario
+from layers.scenario import AddedPlace, Scenario
 from tests.layers.real_data import amsterdam_centre, delft_tu
 
 SAMPLE = 40
@@ -190,3 +190,23 @@ def test_exports_carry_choice_columns_suppressed_like_reach(delft):
     assert len(shown) and shown.sum() > 0
     diff = abs(shown - per_wijk.reindex(shown.index))
     assert (diff <= w.loc[shown.index, "aantal_buurten"]).all()  # rounding per buurt
+
+
+def test_a_scenario_place_adds_its_category_around_it(delft):
+    """A hypothetical library at a home that has none within reach: that home now reaches
+    the library category at its own door (the scenario place joins the per-category pass;
+    both walk from the door to the same path)."""
+    c = ch.category_reach(delft)
+    lib = c.categories.index("bibliotheek")
+    snapped = delft.prepared.routing_state(delft.profile)["origins"].ok
+    h = int(np.nonzero(~c.within[:, lib] & snapped)[0][0])
+    o = delft.prepared.origins.iloc[h]
+    sc = Scenario(added=(AddedPlace(float(o["x"]), float(o["y"]), naam="Bibliotheekpunt",
+                                    categorie="bibliotheek"),))
+    after = ch.category_reach(run(delft.prepared, delft.profile, scenario=sc))
+    j = after.categories.index("bibliotheek")
+    walk_to_path = delft.prepared.routing_state(delft.profile)["origins"].dist[h]
+    assert after.within[h, j] and after.dist[h, j] <= 2 * walk_to_path + 0.5  # there and back
+    # nothing else loses a category
+    same = [after.categories.index(k) for k in c.categories]
+    assert (after.within[:, same] >= c.within).all()

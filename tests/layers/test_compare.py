@@ -189,3 +189,25 @@ def test_cli_vergelijk_refuses_two_equal_sides(capsys):
     code = cli.main(["vergelijk", "demo-helsinki", "--quiet"])
     assert code == 2
     assert "niets te vergelijken" in capsys.readouterr().err
+
+
+def test_cli_vergelijk_two_extracts(tmp_path, capsys):
+    """`ontmoet vergelijk delft --voor-osm A --na-osm B`: the real TU Delft extract against the
+    test-time copy without the TU Delft Library and the buildings; same numbers as compare()."""
+    data_dir = default_data_dir()
+    pbf = need(data_dir / "delft" / "tudelft.osm.pbf")
+    later = extract_without(pbf, tmp_path / "later.osm.pbf", "TU Delft Library")
+    code = cli.main(["--data-dir", str(data_dir), "vergelijk", "delft", "--voor-osm", str(pbf),
+                     "--na-osm", str(later), "--out", str(tmp_path / "uit"), "--json",
+                     "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert (data["voor"], data["na"]) == ("tudelft.osm.pbf", "later.osm.pbf")
+    assert data["per_woning"] is False
+    rows = {r["buurtcode"]: r for r in data["buurten"]}
+    assert all(r["gewonnen"] - r["verloren"] == r["verschil"] for r in rows.values()
+               if r["verschil"] is not None)
+    assert sum(r["verschil"] or 0 for r in rows.values()) == (
+        data["binnen_bereik_na"] - data["binnen_bereik_voor"])
+    assert {p.split("/")[-1] for p in data["bestanden"]} == {
+        "vergelijking.csv", "vergelijking.pdf", "vergelijking.png"}
