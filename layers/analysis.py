@@ -15,12 +15,13 @@ import shapely
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
+from geo.extent import MIN_COVERED_SHARE, Extent, extent_of, osm_file_polygon
 from geo.facilities import far_from_paths, read_facility_list
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
 from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
-from geo.osm import check_coverage, read_osm
+from geo.osm import read_osm
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
 from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
@@ -38,8 +39,16 @@ Progress = Callable[[float, str], None]
 SCHEMA = [
     "buurtcode", "buurtnaam", "wijkcode", "inwoners", "inwoners_65plus",
     "binnen_bereik_65plus", "buiten_bereik_65plus", "aandeel_binnen_bereik",
-    "mediaan_afstand_m", "profiel", "max_afstand_m",
+    "mediaan_afstand_m", "profiel", "max_afstand_m", "status", "dekking",
 ]
+#: Extent status of an area (see README, "Dekking van de gegevens"): its figures are complete,
+#: a lower bound near the edge of the data, or absent because the data does not cover it.
+STATUS_FULL, STATUS_EDGE, STATUS_OUT = "volledig", "rand", "buiten"
+STATUS_LABEL = {
+    STATUS_FULL: "volledig in de gegevens",
+    STATUS_EDGE: "aan de rand van de gegevens (bereik is een ondergrens)",
+    STATUS_OUT: "geen loopnetwerk in de gegevens",
+}
 #: What the share counts, by demand unit.
 DEMAND_LABEL = {
     "inwoners_65plus": "65-plussers",
@@ -75,6 +84,8 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
+    extent: Extent | None = None  # where the network data is (geo.extent)
+    gemeente: str | None = None  # gemeentecode the buurten were restricted to
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
 
@@ -177,6 +188,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     progress(0.35, "Loopnetwerk bouwen")
     net = network_from_extract(extract)
     prep.net = net
+    progress(0.4, "Dekking van de gegevens bepalen")
+    prep.extent = network_extent(net, data_polygon(area.osm[0], extract))
     comps = np.bincount(net.components)
     notes.append(
         f"Netwerk: {fmt_int(net.n_nodes)} knopen, {fmt_int(net.n_edges)} segmenten, "
@@ -201,26 +214,84 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         b = read_boundaries(area.boundaries[0])
         for key in ("warnings", "notes", "problems"):
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
-        prep.notes += check_coverage(extract, b)
         use_buurten(prep, b)
+        refuse_if_elsewhere(prep, extract)
     else:
         hexes, origins = h3_grid(homes, net.crs)
+        # an estimate grid drawn on the data itself: hexagons are cut to the covered land, so
+        # none straddles the edge of the data (their homes all lie inside it)
+        hexes["geometry"] = hexes.geometry.intersection(prep.extent.polygon())
         prep.areas = hexes.assign(wijkcode=None, inwoners=np.nan, inwoners_65plus=np.nan)
         prep.origins = origins
         prep.area_kind = "h3"
         prep.demand = "woongebouwen"
+        add_extent_columns(prep)
+        prep.areas["dekking"] = 1.0
         notes.append("Geen buurtgrenzen: zeshoeken (H3) met woongebouwen uit OSM als schatting.")
     progress(1.0, "Klaar")
     return prep
 
 
+def data_polygon(source, extract) -> shapely.Geometry | None:
+    """The polygon (EPSG:4326) a network file states it covers, when it states one."""
+    own = getattr(extract, "extent", None)
+    if own is not None:
+        return own
+    path = getattr(extract, "path", None) or source
+    try:
+        if path is not None and not str(path).endswith(("/", ".gpkg", ".graphml")) \
+                and str(path).lower().endswith((".pbf", ".osm", ".osm.gz", ".osm.bz2")):
+            return osm_file_polygon(str(path))
+    except (RuntimeError, OSError):
+        return None
+    return None
+
+
+def network_extent(net: WalkNetwork, polygon: shapely.Geometry | None) -> Extent:
+    """The covered land of a network (all its segments), cut to the file's own polygon."""
+    xs = np.c_[net.x[net.edge_u], net.x[net.edge_v]]
+    ys = np.c_[net.y[net.edge_u], net.y[net.edge_v]]
+    return extent_of(xs, ys, crs=net.crs, polygon_lonlat=polygon)
+
+
+def pick_gemeente(buurten: gpd.GeoDataFrame, *, named: str | None = None,
+                  population: pd.DataFrame | None = None) -> tuple[str | None, list[str]]:
+    """The gemeente a boundary file with several gemeenten is analysed for: the one named, else
+    the one of the CBS table, else the one with most buurten (by code). Returns the
+    gemeentecode (None when the file holds one or none) and a Dutch note on the others."""
+    codes = buurten["gemeentecode"].dropna()
+    counts = codes.value_counts()
+    if len(counts) <= 1:
+        return (str(counts.index[0]) if len(counts) else None), []
+    gm = None
+    if named:
+        gm = named if named in counts.index else None
+    if gm is None and population is not None:
+        in_table = [c for c in counts.index if c in set(population["gemeentecode"].dropna())]
+        gm = in_table[0] if len(in_table) == 1 else None
+    if gm is None:
+        gm = str(counts.index[0])
+    others = counts.drop(gm)
+    note = (f"Het grenzenbestand bevat ook {int(others.sum())} buurten van "
+            f"{len(others)} andere gemeente(n) ({', '.join(map(str, others.index[:6]))}); "
+            f"alleen de {int(counts[gm])} buurten van {gm} tellen mee. Paden en "
+            "ontmoetingsplekken over de gemeentegrens tellen wel mee.")
+    return gm, [note]
+
+
 def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     """Make ``buurten`` (as :func:`geo.boundaries.read_boundaries` returns them) the areas of a
-    prepared analysis: join the CBS figures and spread them over the homes."""
+    prepared analysis: keep one gemeente, join the CBS figures, spread them over the homes and
+    measure how much of each buurt the network data covers."""
     net = prep.net
     homes = prep.homes
     assert net is not None and homes is not None
     prep.area_kind = "buurt"
+    gm, notes = pick_gemeente(buurten, named=prep.gemeente, population=prep.population)
+    prep.notes += notes
+    if gm is not None:
+        prep.gemeente = gm
+        buurten = buurten[buurten["gemeentecode"] == gm]
     b, notes = join_population(buurten, prep.population)
     prep.notes += notes
     prep.demand = demand_unit(b)
@@ -232,6 +303,57 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
     prep.origins = origins
     prep.notes += notes
+    add_extent_columns(prep)
+
+
+def add_extent_columns(prep: Prepared) -> None:
+    """``dekking`` (covered share) per area and ``rand_m`` (distance to the edge of the data)
+    per origin, from ``prep.extent``."""
+    assert prep.areas is not None and prep.origins is not None
+    if prep.extent is None:
+        prep.areas["dekking"] = 1.0
+        prep.origins["rand_m"] = np.inf
+        return
+    prep.areas["dekking"] = prep.extent.covered_share(prep.areas.geometry.values)
+    prep.origins["rand_m"] = prep.extent.edge_distance(prep.origins["x"].to_numpy(),
+                                                       prep.origins["y"].to_numpy())
+    out = prep.areas["dekking"] < MIN_COVERED_SHARE
+    if out.any():
+        what = "buurten" if prep.area_kind == "buurt" else "gebieden"
+        prep.notes.append(
+            f"{int(out.sum())} van {len(out)} {what} liggen (grotendeels) buiten het "
+            f"loopnetwerk in de gegevens ({prep.extent.how}): geen afstanden en geen "
+            "cijfers binnen/buiten bereik voor die buurten.")
+
+
+def refuse_if_elsewhere(prep: Prepared, extract) -> None:
+    """InputError when the network data covers none of the buurten: a file of another region,
+    not a partial one (a partial extract is analysed for the buurten it covers)."""
+    assert prep.areas is not None
+    if len(prep.areas) and not (prep.areas["dekking"] > 0).any():
+        b = prep.areas.to_crs(4326).total_bounds
+        lon0, lat0, lon1, lat1 = extract.bounds or (np.nan,) * 4
+        raise InputError(
+            "het loopnetwerk en de buurtgrenzen liggen niet op dezelfde plek (no overlap): "
+            f"netwerk op lengte {lon0:.3f}–{lon1:.3f}, breedte {lat0:.3f}–{lat1:.3f}; buurten "
+            f"op lengte {b[0]:.3f}–{b[2]:.3f}, breedte {b[1]:.3f}–{b[3]:.3f}",
+            path=getattr(extract, "path", None),
+            fix="gebruik een OSM-uitsnede en buurtgrenzen van dezelfde gemeente")
+
+
+def area_status(prep: Prepared, origins: pd.DataFrame, limit_m: float) -> np.ndarray:
+    """Extent status per area (aligned with ``prep.areas``): ``buiten`` when less than
+    :data:`geo.extent.MIN_COVERED_SHARE` of it is covered; ``rand`` when a home in it lies
+    closer than ``limit_m`` to the edge of the data (a place just outside might be nearer);
+    else ``volledig``."""
+    assert prep.areas is not None
+    codes = pd.Index(prep.areas["code"])
+    weight = origins[prep.weight_col].to_numpy(dtype=float)
+    near = (origins["rand_m"].to_numpy(dtype=float) < limit_m) & (weight > 0)
+    edge_areas = set(origins["area"].to_numpy()[near])
+    status = np.where(codes.isin(list(edge_areas)), STATUS_EDGE, STATUS_FULL).astype(object)
+    status[prep.areas["dekking"].to_numpy(dtype=float) < MIN_COVERED_SHARE] = STATUS_OUT
+    return status
 
 
 def _use_mask(prep: Prepared, categories, spheres, period: Period | None) -> tuple[
@@ -317,7 +439,7 @@ def run(
     weight_col = prep.weight_col
     agg = aggregate_by_area(origins["area"].to_numpy(), origins[weight_col].to_numpy(), dist,
                             limit, pd.Index(prep.areas["code"]))
-    table = _result_table(prep, profile, agg)
+    table = _result_table(prep, profile, agg, area_status(prep, origins, limit))
     places = places_all[keep].copy()
     within = origins[origins["dist_m"] <= limit].groupby("place_row")[weight_col].sum()
     places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
@@ -362,7 +484,8 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
     return notes
 
 
-def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame) -> gpd.GeoDataFrame:
+def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame,
+                  status: np.ndarray) -> gpd.GeoDataFrame:
     a = prep.areas
     assert a is not None
     t = gpd.GeoDataFrame(
@@ -372,10 +495,11 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame) -> gpd.Ge
     )
     within = agg["within"].to_numpy()
     total = agg["total"].to_numpy()
+    counted = status != STATUS_OUT
     if prep.demand == "woongebouwen":
-        known = np.ones(len(t), dtype=bool)
+        known = counted.copy()
     else:
-        known = a[prep.demand].notna().to_numpy()
+        known = a[prep.demand].notna().to_numpy() & counted
     # whole people / buildings; within + beyond = total exactly
     within_r = np.where(known, np.round(within), np.nan)
     beyond_r = np.where(known, np.round(total) - within_r, np.nan)
@@ -383,15 +507,19 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame) -> gpd.Ge
     t["binnen_bereik_65plus"] = within_r if suffix == "65plus" else np.nan
     t["buiten_bereik_65plus"] = beyond_r if suffix == "65plus" else np.nan
     t["aandeel_binnen_bereik"] = np.where(known, agg["share"].to_numpy(), np.nan)
-    t["mediaan_afstand_m"] = np.round(agg["median_m"].to_numpy(dtype=float), 0)
+    t["mediaan_afstand_m"] = np.where(counted, np.round(agg["median_m"].to_numpy(dtype=float), 0),
+                                      np.nan)
     t["profiel"] = profile.id
     t["max_afstand_m"] = round(profile.max_distance_m, 1)
+    t["status"] = status
+    t["dekking"] = np.round(a["dekking"].to_numpy(dtype=float), 3)
     if suffix != "65plus":
         if suffix == "woongebouwen":
             t["woongebouwen"] = np.round(total)
         t[f"binnen_bereik_{suffix}"] = within_r
         t[f"buiten_bereik_{suffix}"] = beyond_r
-    t["p90_afstand_m"] = np.round(agg["p90_m"].to_numpy(dtype=float), 0)
+    t["p90_afstand_m"] = np.where(counted, np.round(agg["p90_m"].to_numpy(dtype=float), 0),
+                                  np.nan)
     t["gebiedstype"] = "buurt" if prep.area_kind == "buurt" else "H3-zeshoek (schatting)"
     t["telt"] = DEMAND_LABEL[prep.demand]
     return t
@@ -410,4 +538,23 @@ def _headline(prep: Prepared, table: gpd.GeoDataFrame) -> dict:
         "aandeel_buiten": beyond / total if total else float("nan"),
         "gebieden": len(table),
         "gebieden_zonder_cijfers": int(table["aandeel_binnen_bereik"].isna().sum()),
+        **_coverage_headline(prep, table, total),
     }
+
+
+def _coverage_headline(prep: Prepared, table: gpd.GeoDataFrame, counted: float) -> dict:
+    """How much of the gemeente the figures cover: areas per status, and the counted group in
+    the covered areas against the whole gemeente (as one Dutch phrase)."""
+    status = table["status"].to_numpy()
+    n_out = int((status == STATUS_OUT).sum())
+    n_edge = int((status == STATUS_EDGE).sum())
+    n = len(table)
+    if prep.demand == "woongebouwen":
+        whole = float(table["woongebouwen"].sum()) if "woongebouwen" in table else counted
+    else:
+        whole = float(np.nansum(table[prep.demand].to_numpy(dtype=float)))
+    what = "buurten" if prep.area_kind == "buurt" else "zeshoeken"
+    phrase = (f"{fmt_int(n - n_out)} van {fmt_int(n)} {what}, {fmt_int(counted)} van "
+              f"{fmt_int(whole)} {DEMAND_LABEL[prep.demand]}")
+    return {"gebieden_geteld": n - n_out, "gebieden_rand": n_edge, "gebieden_buiten": n_out,
+            "totaal_gebied": whole, "dekking": phrase}
