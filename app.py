@@ -99,6 +99,7 @@ COLUMN_LABELS = {
     "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
     "voor": ("Buiten bereik vóór", "localized"), "na": ("Buiten bereik na", "localized"),
     "verschil": ("Verschil", "localized"),
+    "dekking": ("Dekking gegevens", None),
 }
 
 
@@ -224,6 +225,11 @@ def _headline(result: Result, base: Result | None) -> None:
     c2.markdown("**Grootste tekorten**  \n" + (
         "  \n".join(f"{i}. {esc(w)}" for i, w in enumerate(worst, 1)) or "geen"))
     spheres = places_by_sphere(result)
+    if h.get("gebieden_buiten") or h.get("gebieden_rand"):
+        st.caption(f"Deze cijfers gelden voor het deel dat het loopnetwerk in de gegevens dekt: "
+                   f"{esc(h['dekking'])}. Grijze buurten liggen buiten de gegevens (geen "
+                   f"cijfers); in {fmt_int(h['gebieden_rand'])} buurten aan de rand is binnen "
+                   "bereik een ondergrens.")
     c3.markdown(f"**Ontmoetingsplekken: {fmt_int(len(result.places))}**  \n" + "  \n".join(
         f"{esc(k)}: {v}" for k, v in spheres.items()))
 

@@ -326,6 +326,23 @@ def add_extent_columns(prep: Prepared) -> None:
             "cijfers binnen/buiten bereik voor die buurten.")
 
 
+def _without_uncovered(prep: Prepared, origins: pd.DataFrame, status: np.ndarray) -> pd.DataFrame:
+    """Origins in areas the data does not cover keep no weight and no distance, so nothing
+    downstream (totals, places' reach, gap areas, suggestions, medians) counts them."""
+    assert prep.areas is not None
+    out_codes = prep.areas["code"].to_numpy()[status == STATUS_OUT]
+    if not len(out_codes):
+        return origins
+    gone = origins["area"].isin(out_codes).to_numpy()
+    origins = origins.copy()
+    for col in ("w_demand", "w_homes"):
+        if col in origins:
+            origins.loc[gone, col] = 0.0
+    origins.loc[gone, ["dist_m", "tijd_min"]] = np.nan
+    origins.loc[gone, "place_row"] = -1
+    return origins
+
+
 def refuse_if_elsewhere(prep: Prepared, extract) -> None:
     """InputError when the network data covers none of the buurten: a file of another region,
     not a partial one (a partial extract is analysed for the buurten it covers)."""
@@ -437,9 +454,12 @@ def run(
     origins = prep.origins.assign(
         dist_m=dist, tijd_min=dist / (profile.speed_kmh * 1000.0 / 60.0), place_row=place_row)
     weight_col = prep.weight_col
+    status = area_status(prep, origins, limit)
+    origins = _without_uncovered(prep, origins, status)
+    dist = origins["dist_m"].to_numpy()
     agg = aggregate_by_area(origins["area"].to_numpy(), origins[weight_col].to_numpy(), dist,
                             limit, pd.Index(prep.areas["code"]))
-    table = _result_table(prep, profile, agg, area_status(prep, origins, limit))
+    table = _result_table(prep, profile, agg, status)
     places = places_all[keep].copy()
     within = origins[origins["dist_m"] <= limit].groupby("place_row")[weight_col].sum()
     places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
@@ -455,11 +475,12 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
     notes = []
     acc: Snapped = state["access"]
     use = keep[prep._access[2]] if len(keep) == len(prep.places) else None
-    off = int((~state["origins"].ok).sum())
+    counted = ~np.isnan(dist)  # origins in areas the data does not cover have no distance
+    off = int((~state["origins"].ok & counted).sum())
     if off:
         notes.append(f"{fmt_int(off)} woonadressen liggen verder dan {MAX_SNAP_M:.0f} m van een "
                      "bruikbaar pad en tellen als buiten bereik.")
-    island = int((state["origins"].ok & ~np.isfinite(dist)).sum())
+    island = int((state["origins"].ok & np.isinf(dist)).sum())
     if island:
         notes.append(f"{fmt_int(island)} woonadressen liggen op een los stuk netwerk zonder "
                      "bereikbare ontmoetingsplek (bijvoorbeeld achter een trap voor dit profiel, "
