@@ -16,6 +16,7 @@ municipality, which a convex hull would overstate.
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from pathlib import Path
 
@@ -56,18 +57,26 @@ _MISSING_MEANING = {
 
 def layer_infos(path: str | Path) -> list[dict]:
     """``pyogrio.read_info`` of every layer of a GIS file (schema only, no features); ``[]``
-    when the file is not a GIS layer. Each dict gains ``layer`` and ``source`` (GDAL path)."""
+    when the file is not a GIS layer. Each dict gains ``layer`` and ``source`` (GDAL path).
+    Cached per (path, size, modification time): discovery asks several predicates per file."""
+    p = Path(path)
+    if p.suffix.lower() not in LAYER_SUFFIXES or not p.is_file():
+        return []
+    st = p.stat()
+    return [dict(i) for i in _layer_infos(str(p.resolve()), st.st_size, st.st_mtime_ns)]
+
+
+@functools.lru_cache(maxsize=512)
+def _layer_infos(path: str, size: int, mtime_ns: int) -> tuple[dict, ...]:
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix not in LAYER_SUFFIXES or not p.is_file():
-        return []
     src = str(p)
     try:
         if suffix == ".zip":
             with zipfile.ZipFile(p) as zf:
                 shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
             if not shps:
-                return []
+                return ()
             src = f"/vsizip/{p}/{shps[0]}"
         layers = [str(row[0]) for row in pyogrio.list_layers(src)]
         out = []
@@ -75,9 +84,9 @@ def layer_infos(path: str | Path) -> list[dict]:
             info = dict(pyogrio.read_info(src, layer=layer))
             info.update(layer=layer, source=src)
             out.append(info)
-        return out
+        return tuple(out)
     except Exception:  # pyogrio raises DataSourceError and friends for non-GIS files
-        return []
+        return ()
 
 
 def base_geometry_type(info: dict) -> str:
