@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.waylayer import base_geometry_type, layer_infos
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError
+from geo.io import require_readable
+from geo.waylayer import base_geometry_type, layer_infos, read_layer_4326
 
 #: OSM keys that make an object a feature (meeting place, amenity, green space, building)
 FEATURE_KEYS = (
@@ -57,3 +63,61 @@ def is_landuse_layer(path: str | Path) -> bool:
     """Polygon layer with an OSM id whose only feature keys are land cover (``landuse``)."""
     keys = set(feature_keys_of(path))
     return bool(keys) and keys <= LANDUSE_KEYS and _not_boundaries(path)
+
+
+_TYPE_LETTER = {"n": "node", "w": "way", "r": "relation"}
+_ID_AND_META = frozenset({*ID_COLUMNS, "osm_type"})
+
+
+def read_feature_layer(path: str | Path) -> gpd.GeoDataFrame:
+    """A GIS layer of OSM features as :attr:`geo.osm.OsmExtract.features`: ``osm_type``
+    (node/way/relation, from the ``full_id`` letter or the ``osm_type`` column), ``osm_id``,
+    ``tags`` (dict of the non-empty tag columns) and ``geometry`` in EPSG:4326."""
+    fix = ("geef een laag met OSM-objecten (bijv. een QuickOSM-export) met een kolom osm_id "
+           "of full_id en tag-kolommen zoals leisure of amenity")
+    p = require_readable(path, what="voorzieningenlaag", fix=fix)
+    info, keys = _layer(p)
+    if info is None or not keys:
+        raise InputError("geen laag met OSM-objecten (no osm_id/full_id and tag columns)",
+                         path=p, fix=fix)
+    gdf = read_layer_4326(p, info, what="voorzieningenlaag", fix=fix).reset_index(drop=True)
+    cols = {str(c).lower(): c for c in gdf.columns}
+    n = len(gdf)
+    osm_type = np.full(n, None, dtype=object)
+    osm_id = np.full(n, None, dtype=object)
+    if "full_id" in cols:
+        full = gdf[cols["full_id"]].astype("string")
+        letter = full.str[:1].str.lower().map(_TYPE_LETTER)
+        num = pd.to_numeric(full.str[1:], errors="coerce")
+        osm_type = np.where(letter.notna(), letter.astype(object), osm_type)
+        osm_id = np.where(num.notna(), num.astype(object), osm_id)
+    if "osm_type" in cols:
+        t = gdf[cols["osm_type"]].astype("string").str.lower()
+        t = t.where(t.isin(["node", "way", "relation"]))
+        osm_type = np.where(pd.isna(osm_type), t.astype(object), osm_type)
+    for c in ("osm_id", "osm_way_id"):
+        if c in cols:
+            num = pd.to_numeric(gdf[cols[c]], errors="coerce")
+            osm_id = np.where(pd.isna(osm_id), num.astype(object), osm_id)
+            if c == "osm_way_id":
+                osm_type = np.where(pd.isna(osm_type) & num.notna(), "way", osm_type)
+    tag_cols = [c for c in gdf.columns
+                if c != gdf.geometry.name and str(c).lower() not in _ID_AND_META]
+    values = gdf[tag_cols].astype(object).where(gdf[tag_cols].notna(), None)
+    tags = [{str(k): _tag_text(v) for k, v in row.items() if v is not None and str(v) != ""}
+            for row in values.to_dict(orient="records")]
+    out = gpd.GeoDataFrame(
+        {"osm_type": [None if pd.isna(v) else str(v) for v in osm_type],
+         "osm_id": [None if pd.isna(v) else int(v) for v in osm_id],
+         "tags": tags},
+        geometry=gdf.geometry.values, crs="EPSG:4326")
+    out.attrs["feature_keys"] = keys
+    return out
+
+
+def _tag_text(v: object) -> str:
+    """OSM tag values are text; a float column holding whole numbers gives ``"3"``, not
+    ``"3.0"``."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
