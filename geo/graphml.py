@@ -13,8 +13,9 @@ How the graph becomes ways:
 * every edge is one way from its source node to its target node; the interior vertices of its
   ``geometry`` (WKT, present on edges that osmnx simplified) get synthetic negative node ids, so
   the network keeps the exact mapped shape; an edge without geometry is a straight segment;
-* osmnx stores a two-way street in both directions; the two copies (same end nodes, same
-  geometry up to direction) become one way. Parallel edges with different geometry are kept;
+* osmnx stores a two-way street in both directions; the two copies (same ``osmid``, same end
+  nodes, same geometry up to direction) become one way. Parallel edges with different
+  geometry, and distinct OSM ways over the same nodes, are kept (as :func:`read_osm` does);
 * simplified edges can merge several OSM ways, and then a tag holds a list (``"['footway',
   'steps']"``). Rule: for ``highway`` the most demanding value wins, ``steps`` first (a rollator
   or wheelchair profile must avoid the whole edge when part of it is a stair), then the order of
@@ -164,7 +165,9 @@ def read_graphml(path: str | Path) -> OsmExtract:
             skipped["not_walkable"] += 1
             continue
         lon, lat = _edge_coords(data.get("geometry"), to_lonlat, node_lon, node_lat, u, v)
-        key = _direction_free_key(node_id[u], node_id[v], lon, lat)
+        osm_ids = _values(data.get("osmid"))
+        # the reverse copy may list merged way ids in another order
+        key = (tuple(sorted(osm_ids)), *_direction_free_key(node_id[u], node_id[v], lon, lat))
         if key in seen:
             skipped["duplicate_directions"] += 1
             continue
@@ -174,7 +177,6 @@ def read_graphml(path: str | Path) -> OsmExtract:
         inner = np.arange(next_id, next_id - n_inner, -1, dtype=np.int64)
         next_id -= n_inner
         ids = np.r_[np.int64(node_id[u]), inner, np.int64(node_id[v])]
-        osm_ids = _values(data.get("osmid"))
         rows.append({"osm_id": _int_or_none(osm_ids[0]) if osm_ids else None,
                      "node_ids": ids, "lon": lon, "lat": lat,
                      "osmid": data.get("osmid"), **tags})

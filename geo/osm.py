@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -104,6 +105,7 @@ def osm_extent(path: str | Path) -> shapely.Geometry | None:
     lon: list[float] = []
     lat: list[float] = []
     referenced: set[int] = set()
+    obj: Any  # osmium yields Node | Way | Relation; is_* tells which
     for obj in osmium.FileProcessor(str(p)):
         if obj.is_node():
             if obj.location.valid():

@@ -212,7 +212,8 @@ def _extract(files: list[Path], way_rows: list[dict], on_ways: set[int], nodes: 
                   float(np.nanmax(lat)))
         extent = concave_extent(lon, lat)
     elif len(feats):
-        bounds = tuple(float(v) for v in feats.total_bounds)
+        x0, y0, x1, y1 = (float(v) for v in feats.total_bounds)
+        bounds = (x0, y0, x1, y1)
     names = ", ".join(f.name for f in files[:3]) + (" …" if len(files) > 3 else "")
     notes = [f"Overpass-antwoorden ({len(files)}: {names}), zoals osmnx ze bewaart."]
     if not ways.empty:

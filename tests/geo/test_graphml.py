@@ -94,3 +94,63 @@ def test_not_graphml_is_an_input_error(tmp_path):
     other.write_text("<osm version='0.6'></osm>", encoding="utf-8")
     with pytest.raises(InputError, match="GraphML"):
         read_graphml(other)
+
+
+@pytest.fixture(scope="module")
+def amsterdam_graph(tmp_path_factory):
+    """osmnx's unsimplified graph of the real amsterdam.osm.gz (decompressed to a temp file,
+    since osmnx reads only .osm/.bz2), with the profile tags kept."""
+    import gzip
+    import shutil
+
+    import osmnx as ox
+
+    from geo.osm import EDGE_TAGS
+
+    tmp = tmp_path_factory.mktemp("ams")
+    xml = tmp / "amsterdam.osm"
+    with gzip.open(need("amsterdam/amsterdam.osm.gz"), "rb") as f, open(xml, "wb") as out:
+        shutil.copyfileobj(f, out)
+    before = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = list(dict.fromkeys([*before, *EDGE_TAGS]))
+    try:
+        g = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = before
+    # osmnx keeps every way of the file (buildings too); the street graph is what matters
+    streets = [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True) if "highway" in d]
+    return g.edge_subgraph(streets).copy(), tmp
+
+
+def test_unsimplified_graph_equals_the_osm_file(amsterdam_graph):
+    """The graph osmnx builds from an OSM file, saved as GraphML and read back, gives the
+    same network as reading the OSM file itself (pyosmium)."""
+    import osmnx as ox
+
+    from geo.osm import read_osm
+
+    g, tmp = amsterdam_graph
+    ox.save_graphml(g, tmp / "plain.graphml")
+    ours = network_from_extract(read_graphml(tmp / "plain.graphml"))
+    raw = network_from_extract(read_osm(need("amsterdam/amsterdam.osm.gz"), buildings=False))
+    assert ours.n_nodes == raw.n_nodes
+    assert set(ours.node_osm_id.tolist()) == set(raw.node_osm_id.tolist())
+    assert ours.edge_len.sum() == pytest.approx(raw.edge_len.sum(), rel=1e-6)
+
+
+def test_projected_simplified_graph(amsterdam_graph):
+    """A simplified graph saved in RD New (x/y and geometry in metres) is read back in lon/lat;
+    simplification merges ways, so the walk rule sees merged tags: within 1 %."""
+    import osmnx as ox
+
+    from geo.osm import read_osm
+
+    g, tmp = amsterdam_graph
+    proj = ox.project_graph(ox.simplify_graph(g), to_crs="EPSG:28992")
+    ox.save_graphml(proj, tmp / "rd.graphml")
+    ext = read_graphml(tmp / "rd.graphml")
+    lon = np.concatenate(ext.ways["lon"].to_numpy())
+    assert lon.min() > 4.8 and lon.max() < 5.0
+    raw = network_from_extract(read_osm(need("amsterdam/amsterdam.osm.gz"), buildings=False))
+    assert network_from_extract(ext).edge_len.sum() == pytest.approx(raw.edge_len.sum(),
+                                                                      rel=0.01)
