@@ -24,16 +24,17 @@ Kinds and the readers that go with them:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from geo.boundaries import is_boundaries_file
+from geo.errors import InputError
 from geo.features import is_feature_layer, is_landuse_layer
-from geo.graphml import is_graphml_file
-from geo.osm import is_osm_file
-from geo.overpass import overpass_kind
+from geo.graphml import is_graphml_file, read_graphml
+from geo.osm import OsmExtract, is_osm_file, read_osm
+from geo.overpass import overpass_kind, read_overpass
 from geo.population import is_kerncijfers_file
-from geo.waylayer import is_way_layer
+from geo.waylayer import is_way_layer, read_way_layer
 
 Predicate = Callable[[Path], bool]
 
@@ -98,3 +99,42 @@ def classify_file(path: str | Path) -> str | None:
         except (OSError, ValueError):  # a predicate that cannot read the file says "no"
             continue
     return None
+
+
+#: kinds that hold a walk network (the rest hold places, areas or people)
+NETWORK_KINDS = ("osm", "graphml", "overpass-network", "way-layer")
+
+
+def read_network_source(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    feature_keys: Collection[str] = ("amenity", "leisure", "social_facility", "club"),
+    feature_filter: Callable[[dict[str, str]], bool] | None = None,
+    buildings: bool = True,
+) -> OsmExtract:
+    """Read network file(s) of one kind into an :class:`OsmExtract`, whatever the format.
+
+    One file of kind ``osm``, ``graphml`` or ``way-layer``, or one or more Overpass responses
+    (``overpass-network`` and ``overpass-features`` files may be mixed: they are merged).
+    ``feature_keys``/``feature_filter``/``buildings`` apply to the formats that hold features
+    (OSM files and Overpass responses); the others return empty features and buildings.
+    """
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    kinds = {classify_file(f) for f in files}
+    if kinds and kinds <= {"overpass-network", "overpass-features"}:
+        return read_overpass(files, feature_keys=feature_keys, feature_filter=feature_filter,
+                             buildings=buildings)
+    if len(files) != 1 or not kinds <= set(NETWORK_KINDS):
+        names = ", ".join(f"{f.name} ({classify_file(f) or 'onbekend'})" for f in files)
+        raise InputError(
+            f"geen (enkel) netwerkbestand: {names}",
+            path=files[0] if files else None,
+            fix="geef één OSM-extract, GraphML-netwerk of wegenlaag, of Overpass-antwoorden",
+        )
+    kind, path = kinds.pop(), files[0]
+    if kind == "osm":
+        return read_osm(path, feature_keys=feature_keys, feature_filter=feature_filter,
+                        buildings=buildings)
+    if kind == "graphml":
+        return read_graphml(path)
+    return read_way_layer(path)

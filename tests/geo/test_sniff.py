@@ -82,3 +82,20 @@ def test_folders_and_missing_files_are_none(tmp_path):
     empty = tmp_path / "leeg.json"
     empty.write_bytes(b"")
     assert classify_file(empty) is None
+
+
+def test_read_network_source_dispatches_by_content():
+    from geo.errors import InputError
+    from geo.sniff import read_network_source
+
+    walk = read_network_source(need("delft/Delft_center_walk.osm"))  # GraphML named .osm
+    assert (walk.ways["node_ids"].map(lambda a: a[0]) >= 0).all()
+    roads = read_network_source(need("delft/delft_osm_roads_proj.gpkg"))
+    assert (roads.ways["node_ids"].map(lambda a: a.max()) < 0).all()  # synthetic ids
+    ams = read_network_source(
+        [need("amsterdam/osmnx_cache/156de24010d49d8d0867666e6279e16cfe5078fd.json"),
+         need("amsterdam/osmnx_cache/46b13f83ad74c3e4dc4b59d222d6f500e91137a5.json")],
+        feature_keys=("amenity", "leisure"))
+    assert ams.ways.empty and len(ams.features) > 300
+    with pytest.raises(InputError, match="netwerkbestand"):
+        read_network_source(need("delft/delft_parks.gpkg"))
