@@ -8,7 +8,8 @@ distance at all. This module answers both questions on a raster, which is fast a
 * **covered land** — the usable network segments dilated by :data:`COVER_M`, without strips
   narrower than 2 × :data:`OPEN_M` (lone roads a cut kept whole), holes filled (a park without
   paths is land without paths, not the edge of the data), and cut to the file's own polygon
-  when it states one (a PBF header box, OSM XML ``<bounds>``, :func:`osm_file_polygon`);
+  when it states one (``OsmExtract.extent``: a PBF header box, OSM XML ``<bounds>``, the
+  standalone nodes' box of a cut, a GraphML graph's hull);
 * **covered share** of an area — the share of its raster cells that are covered;
 * **edge distance** of a point — the Euclidean distance to the nearest uncovered cell
   (``scipy.ndimage.distance_transform_edt``), a lower bound of how far away data is missing.
@@ -184,51 +185,3 @@ def extent_of(
     edge = np.where(covered, edge - cell / 2, 0.0).clip(min=0.0)
     return Extent(crs=crs, x0=minx, y0=miny, cell=cell, covered=covered, edge_m=edge, how=how)
 
-
-#: Fewest standalone nodes from which the area of a cut OSM file is inferred.
-MIN_STANDALONE_NODES = 50
-
-
-def osm_file_polygon(path: str) -> shapely.Geometry | None:
-    """The area a raw OSM file was cut to, in EPSG:4326, or None when it cannot be told.
-
-    The header box when the file states a valid one (OSM XML ``<bounds>``, most PBF cuts).
-    Otherwise the convex hull of the *standalone* nodes — nodes that no way or relation
-    references (trees, lamp posts, address points): a cut (``osmium extract``, the OSM API's
-    ``map`` call) keeps ways that cross its box whole and may add far relation members, but a
-    standalone node only when it lies inside the box. For ``tudelft.osm.pbf`` (whose header box
-    is invalid) this recovers its core box 4.355–4.386 E, 51.995–52.005 N exactly.
-    """
-    import osmium
-
-    reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-    try:
-        box = reader.header().box()
-    finally:
-        reader.close()
-    if box.valid():
-        bl, tr = box.bottom_left, box.top_right
-        return shapely.box(bl.lon, bl.lat, tr.lon, tr.lat)
-    referenced: set[int] = set()
-    ids: list[int] = []
-    lon: list[float] = []
-    lat: list[float] = []
-    for obj in osmium.FileProcessor(str(path)):
-        if obj.is_node():
-            if obj.location.valid():
-                ids.append(obj.id)
-                lon.append(obj.location.lon)
-                lat.append(obj.location.lat)
-        elif obj.is_way():
-            referenced.update(n.ref for n in obj.nodes)
-        elif obj.is_relation():
-            referenced.update(m.ref for m in obj.members if m.type == "n")
-    if not ids:
-        return None
-    alone = ~np.isin(np.asarray(ids, dtype=np.int64),
-                     np.fromiter(referenced, dtype=np.int64, count=len(referenced)))
-    if alone.sum() < MIN_STANDALONE_NODES:
-        return None
-    pts = shapely.multipoints(np.c_[np.asarray(lon)[alone], np.asarray(lat)[alone]])
-    hull = pts.convex_hull
-    return hull if hull.area > 0 else None

@@ -15,7 +15,7 @@ import shapely
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
-from geo.extent import MIN_COVERED_SHARE, Extent, extent_of, osm_file_polygon
+from geo.extent import MIN_COVERED_SHARE, Extent, extent_of
 from geo.facilities import far_from_paths, read_facility_list
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
@@ -189,7 +189,7 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     net = network_from_extract(extract)
     prep.net = net
     progress(0.4, "Dekking van de gegevens bepalen")
-    prep.extent = network_extent(net, data_polygon(area.osm[0], extract))
+    prep.extent = network_extent(net, extract.extent)
     comps = np.bincount(net.components)
     notes.append(
         f"Netwerk: {fmt_int(net.n_nodes)} knopen, {fmt_int(net.n_edges)} segmenten, "
@@ -230,21 +230,6 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         notes.append("Geen buurtgrenzen: zeshoeken (H3) met woongebouwen uit OSM als schatting.")
     progress(1.0, "Klaar")
     return prep
-
-
-def data_polygon(source, extract) -> shapely.Geometry | None:
-    """The polygon (EPSG:4326) a network file states it covers, when it states one."""
-    own = getattr(extract, "extent", None)
-    if own is not None:
-        return own
-    path = getattr(extract, "path", None) or source
-    try:
-        if path is not None and not str(path).endswith(("/", ".gpkg", ".graphml")) \
-                and str(path).lower().endswith((".pbf", ".osm", ".osm.gz", ".osm.bz2")):
-            return osm_file_polygon(str(path))
-    except (RuntimeError, OSError):
-        return None
-    return None
 
 
 def network_extent(net: WalkNetwork, polygon: shapely.Geometry | None) -> Extent:
