@@ -8,7 +8,8 @@ Recognized column names (case-insensitive):
   ``buurtnaam``, ``wijkcode``, ``gemeentecode``, ``aantalInwoners``,
   ``percentagePersonen65JaarEnOuder``;
 * other files: ``statcode``/``statnaam``, ``code``/``naam`` — the buurtcode column is checked
-  by content (values ``BU`` + 8 characters).
+  by content (values ``BU`` + 4 digits + 4 digits or capitals, see
+  :data:`geo.cbs.CODE_RE`).
 
 Warnings (CRS assumed, geometries repaired, overlaps, ...) are returned in
 ``gdf.attrs["warnings"]``; notes on the figures (secret/missing values, buurten with 0
@@ -40,7 +41,7 @@ POPULATION_COLUMNS = ["inwoners", "inwoners_65plus"]
 _WHAT = "buurtgrenzenbestand (buurt boundaries)"
 _FIX = (
     "gebruik de CBS Wijk- en Buurtkaart (GeoPackage of shapefile-zip van cbs.nl) of een "
-    "GeoJSON/GPKG/shapefile met een kolom buurtcode (BU + 8 cijfers)"
+    "GeoJSON/GPKG/shapefile met een kolom buurtcode (BU + 8 tekens, bv. BU03440111 of BU0363AA01)"
 )
 _CODE_NAMES = ("buurtcode", "bu_code", "statcode", "buurt_code", "cbs_code", "cbscode", "code")
 _NAME_NAMES = ("buurtnaam", "bu_naam", "statnaam", "buurt_naam", "naam", "name")
@@ -148,7 +149,7 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     if code_col is None:
         cols = [c for c in raw.columns if c != raw.geometry.name]
         raise InputError(
-            "geen kolom met buurtcodes (BU + 8 cijfers) gevonden (no buurtcode column); "
+            "geen kolom met buurtcodes (BU + 8 tekens) gevonden (no buurtcode column); "
             f"gevonden kolommen: {cols[:15]}; verwacht: buurtcode of BU_CODE",
             path=p,
             fix=_FIX,

@@ -4,8 +4,9 @@
   fallback; or XLSX) into rows of stripped strings, keeping each row's line number;
 * numbers with a decimal comma and CBS secrecy / missing markers (``.``, ``x``,
   ``-99997`` ...) that must become NaN, never a number;
-* CBS region codes (``GM0344``, ``WK034401``, ``BU03440111``) and the column names CBS has
-  used over the years for residents and residents aged 65 and over.
+* CBS region codes (``GM0344``, ``WK034401``, ``BU03440111``; since 2022 the last characters
+  of wijk and buurt codes may be letters, e.g. Amsterdam's ``WK0363AA``/``BU0363AA01``) and
+  the column names CBS has used over the years for residents and residents aged 65 and over.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ SECRECY_TEXT = frozenset({"", ".", "x", "X", "-", "?", "..", "nan", "NaN", "NA",
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _DELIMITERS = (";", ",", "\t", "|")
-CODE_RE = re.compile(r"^(BU|WK|GM)\d{4}[0-9A-Z]*$")
-_REGION_RE = re.compile(r"^((BU|WK|GM)\d{4}[0-9A-Z]*|NL\d{2})$")  # NL00 = Nederland
+#: A CBS region code: ``GM`` + 4 digits (the gemeente), ``WK`` + those 4 digits + 2
+#: characters, ``BU`` + those 4 digits + 4 characters. The characters after the gemeente are
+#: digits or, since 2022, capital letters (Amsterdam: ``WK0363AA``, ``BU0363AA01``).
+CODE_RE = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
+_REGION_RE = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|NL\d{2})$")  # NL00
 LEVELS = {"GM": "Gemeente", "WK": "Wijk", "BU": "Buurt"}
 
 
@@ -107,7 +111,8 @@ def gemeentecode_of(code: str) -> str | None:
 
 
 def wijkcode_of(code: str) -> str | None:
-    """Wijk code of a buurt (``WK`` + code[2:8]) or of a wijk itself; None for gemeenten."""
+    """Wijk code of a buurt (``WK`` + code[2:8]: ``BU0363AA01`` -> ``WK0363AA``) or of a wijk
+    itself; None for gemeenten."""
     if not CODE_RE.match(code) or code.startswith("GM"):
         return None
     return f"WK{code[2:8]}"
