@@ -155,6 +155,12 @@ def find_column(columns: Sequence[object], aliases: Iterable[str]) -> object | N
 
 
 _RESIDENT_NAMES = ("a_inw", "aantalInwoners", "AANT_INW", "inwoners", "aantal_inwoners")
+#: English names some projects give the PDOK/CBS fields (mapped back before reading).
+ENGLISH_NAMES = {
+    "population": "aantalInwoners",
+    "pct_65plus": "percentagePersonen65JaarEnOuder",
+    "households": "aantalHuishoudens",
+}
 _COUNT_65_NAMES = ("a_65_oo", "A_65_EO_JR", "a_65_eo_jr", "aantal_65plus", "inwoners_65plus")
 _PCT_65_NAMES = ("percentagePersonen65JaarEnOuder", "P_65_EO_JR", "p_65_oo", "pct_65plus")
 
@@ -180,6 +186,48 @@ def age65_columns(columns: Sequence[object]) -> tuple[object | None, object | No
             else:
                 count = count if count is not None else c
     return count, pct
+
+
+def estimate_from_percentage(total: Iterable[float], pct: Iterable[float]) -> np.ndarray:
+    """Whole persons from a total and a percentage: ``total × pct / 100`` rounded half up.
+
+    NaN when either is unknown (secret), never 0. CBS publishes the 65+ share of a buurt on the
+    Wijk- en Buurtkaart only as a whole percentage, so the result is an estimate that can be off
+    by up to 0.5 % of the buurt's residents.
+    """
+    t = np.asarray(total, dtype="float64")
+    p = np.asarray(pct, dtype="float64")
+    return np.floor(t * p / 100.0 + 0.5)
+
+
+def age65_figures(
+    frame: pd.DataFrame, inwoners: Iterable[float]
+) -> tuple[np.ndarray, np.ndarray, object | None]:
+    """Residents aged 65+ from a CBS frame: ``(values, estimated, column used)``.
+
+    A count column wins; else a percentage column gives :func:`estimate_from_percentage`, and
+    ``estimated`` is True for the rows whose value came from it. Secrecy codes stay NaN (and are
+    not flagged as estimates: nothing was estimated). Without either column all NaN.
+    """
+    n = len(frame)
+    count, pct = age65_columns(list(frame.columns))
+    if count is not None:
+        return clean_numeric(frame[count]).to_numpy(), np.zeros(n, dtype=bool), count
+    if pct is not None:
+        values = estimate_from_percentage(inwoners, clean_numeric(frame[pct]).to_numpy())
+        return values, ~np.isnan(values), pct
+    return np.full(n, np.nan), np.zeros(n, dtype=bool), None
+
+
+def estimate_note(n_estimated: int) -> str | None:
+    """Dutch note for buurten whose 65+ count is an estimate from a percentage."""
+    if not n_estimated:
+        return None
+    return (
+        f"{n_estimated} buurt(en): aantal 65-plussers geschat uit het CBS-percentage (hele "
+        "procenten × inwoners, afgerond op hele personen; kan tot 0,5 % van de inwoners "
+        "afwijken) — gemarkeerd als schatting (inwoners_65plus_geschat)"
+    )
 
 
 # --------------------------------------------------------------------------- tables

@@ -93,7 +93,9 @@ def test_gpkg_picks_buurten_layer(tmp_path: Path) -> None:
         "geometry",
         "inwoners",
         "inwoners_65plus",
+        "inwoners_65plus_geschat",
     ]
+    assert list(gdf["inwoners_65plus_geschat"]) == [True, True, False]  # from percentages
     assert gdf.crs.to_epsg() == 28992
     assert gdf.attrs["warnings"] == []
     assert is_boundaries_file(path)

@@ -1,4 +1,4 @@
-"""CBS kerncijfers reader, tested on the real Utrecht tables in the shared data folder."""
+"""Population readers (CBS kerncijfers, PDOK-named CSV and Parquet), tested on the real tables."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ import csv
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
+from geo.boundaries import read_boundaries
 from geo.cbs import CODE_RE, parse_number, read_table
 from geo.errors import InputError
-from geo.population import COLUMNS, is_kerncijfers_file, municipal_totals, read_kerncijfers
+from geo.population import (
+    COLUMNS,
+    is_kerncijfers_file,
+    is_population_table,
+    municipal_totals,
+    read_kerncijfers,
+    read_population_table,
+)
 from tests.conftest import find_files
+from tests.realdata import need
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +238,84 @@ def test_statline_export_titles(tmp_path: Path) -> None:
     assert df.loc["BU03440112", "inwoners_65plus"] == 505
     assert math.isnan(df.loc["BU03440113", "inwoners_65plus"])
     assert df.loc["BU03440113", "jaar"] == 2022
+
+
+# --------------------------------------------------------------------------- PDOK-named tables
+# The CBS Wijk- en Buurtkaart publishes 65+ only as a whole percentage: the reader turns it into
+# an estimate in whole persons and flags it; references below come straight from the raw files.
+
+DELFT_CSV = "delft/cbs_wijkenbuurten_2023_delft_buurten_population.csv"
+AMSTERDAM_CSV = "amsterdam/cbs_wijkenbuurten_2023_amsterdam_buurten_population.csv"
+AMSTERDAM_PARQUET = "amsterdam/data.parquet"
+
+
+def _check_estimates(got: pd.DataFrame, inw: pd.Series, pct: pd.Series) -> None:
+    """65+ per buurt within 0.5 persons of residents × percentage, whole persons, flagged; a
+    secret (negative or missing) percentage stays NaN and unflagged."""
+    got = got.set_index("code")
+    secret = pct.isna() | (pct < 0) | inw.isna() | (inw < 0)
+    exact = (inw * pct / 100).where(~secret)
+    est = got.loc[exact.index, "inwoners_65plus"]
+    assert (est[~secret] - exact[~secret]).abs().max() <= 0.5
+    assert (est[~secret] == est[~secret].round()).all()
+    assert est[secret].isna().all()
+    flag = got.loc[exact.index, "inwoners_65plus_geschat"]
+    assert flag.dtype == bool and (flag == ~secret).all()
+    assert abs(est.sum() - exact.sum()) <= 0.5 * (~secret).sum()
+
+
+def test_delft_pdok_csv_estimates_65plus() -> None:
+    path = need(DELFT_CSV)
+    raw = pd.read_csv(path, dtype={"buurtcode": str})
+    raw = raw[raw["gemeentecode"] == "GM0503"].set_index("buurtcode")
+    assert raw["aantalInwoners"].sum() == 106_080  # data README (CBS 2023)
+    assert is_population_table(path)
+    df = read_population_table(path)
+    assert list(df.columns) == COLUMNS
+    bu = df[df["niveau"] == "Buurt"]
+    assert len(bu) == len(raw) == 91
+    assert bu["inwoners"].sum() == raw["aantalInwoners"].sum()
+    assert int(bu["inwoners_65plus"].isna().sum()) == 17
+    _check_estimates(bu, raw["aantalInwoners"], raw["percentagePersonen65JaarEnOuder"])
+    assert any("geschat" in n for n in df.attrs["notes"])
+
+
+def test_delft_gpkg_estimates_65plus_and_secrecy_stays_unknown() -> None:
+    path = need("delft/delft_buurten_proj.gpkg")
+    raw = gpd.read_file(path)
+    raw = raw[raw["gemeentecode"] == "GM0503"].set_index("buurtcode")
+    b = read_boundaries(path)
+    b = b[b["gemeentecode"] == "GM0503"].rename(columns={"buurtcode": "code"})
+    assert b["inwoners"].sum() == raw["aantalInwoners"].sum() == 106_080
+    assert int(b["inwoners_65plus"].isna().sum()) == 17  # -99997 in the file: unknown, not 0
+    _check_estimates(b, raw["aantalInwoners"].astype(float),
+                     raw["percentagePersonen65JaarEnOuder"].astype(float))
+
+
+def test_amsterdam_csv_and_parquet_agree() -> None:
+    csv_path, pq_path = need(AMSTERDAM_CSV), need(AMSTERDAM_PARQUET)
+    raw = pd.read_parquet(pq_path).set_index("code")
+    assert is_population_table(csv_path) and is_population_table(pq_path)
+    frames = [read_population_table(p) for p in (csv_path, pq_path)]
+    for df in frames:
+        assert list(df.columns) == COLUMNS
+        bu = df[df["niveau"] == "Buurt"]
+        assert len(bu) == 519 and bu["code"].str.fullmatch(BUURTCODE).all()
+        assert bu["inwoners"].sum() == raw["population"].sum() == 917_890
+        assert int(bu["inwoners_65plus"].isna().sum()) == 67
+        _check_estimates(bu, raw["population"], raw["pct_65plus"])
+        wk = bu.set_index("code")["wijkcode"]
+        assert wk["BU0363AA01"] == "WK0363AA"
+    cols = ["code", "naam", "wijkcode", "inwoners", "inwoners_65plus", "inwoners_65plus_geschat"]
+    pd.testing.assert_frame_equal(frames[0][cols], frames[1][cols])
+
+
+def test_population_table_sniff_by_header(shared_data_dir: Path) -> None:
+    """Only the tables with CBS codes and residents: not the address lists, the CBS proximity
+    table, the Amsterdam column map or the boundaries."""
+    for rel in ("delft/Full_Delft_walk_addresses.csv",
+                "delft/Full_Delft_walk_building_addresses.csv",
+                "utrecht/cbs_nabijheid_voorzieningen_buurt_2023_utrecht.csv",
+                "amsterdam/cbs_columns.json", "amsterdam/buurten.geojson"):
+        assert not is_population_table(need(rel)), rel
+    assert not is_population_table(shared_data_dir / "does-not-exist.parquet")
