@@ -75,6 +75,17 @@ def _amenity(value: object) -> str | None:
     return text or None
 
 
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Floats of a text column: plain numbers vectorised, the rest (decimal commas, CBS
+    secrecy markers) through :func:`geo.cbs.clean_numeric`."""
+    out = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan).copy()
+    slow = np.isnan(out) & values.str.strip().astype(bool).to_numpy()
+    if slow.any():
+        out[slow] = cbs.clean_numeric(values[slow]).to_numpy()
+    out[np.isin(out, list(cbs.SECRECY_NUMBERS))] = np.nan
+    return out
+
+
 def read_addresses(path: str | Path) -> gpd.GeoDataFrame:
     """Address points in EPSG:4326 with ``amenity`` (None when empty) and ``weight`` (1 per
     address, or the row's address count in a per-building table).
@@ -111,8 +122,7 @@ def read_addresses(path: str | Path) -> gpd.GeoDataFrame:
         )
     if df.empty:
         raise InputError("bevat alleen een kopregel (header only, no rows)", path=p, fix=_FIX)
-    lat = cbs.clean_numeric(df[lat_col]).to_numpy()
-    lon = cbs.clean_numeric(df[lon_col]).to_numpy()
+    lat, lon = _numbers(df[lat_col]), _numbers(df[lon_col])
     warnings: list[str] = []
     kind = coords.classify_xy(lon, lat)
     if (kind == coords.KIND_SWAPPED).sum() > (kind == coords.KIND_WGS84).sum():
@@ -128,8 +138,7 @@ def read_addresses(path: str | Path) -> gpd.GeoDataFrame:
             fix=_FIX,
         )
     count_col = cbs.find_column(df.columns, _COUNT)
-    weight = (cbs.clean_numeric(df[count_col]).to_numpy() if count_col is not None
-              else np.ones(len(df)))
+    weight = _numbers(df[count_col]) if count_col is not None else np.ones(len(df))
     bad_weight = ~(weight >= 0)  # NaN or negative
     keep = ok & ~bad_weight
     problems = []
@@ -140,9 +149,10 @@ def read_addresses(path: str | Path) -> gpd.GeoDataFrame:
         problems.append(f"{int((ok & bad_weight).sum())} rij(en) met een ongeldig aantal "
                         f"adressen in kolom {count_col!r} weggelaten")
     am_col = cbs.find_column(df.columns, _AMENITY)
-    amenity = df[am_col].map(_amenity) if am_col is not None else pd.Series(None, index=df.index)
+    amenity = (np.array([_amenity(v) for v in df[am_col]], dtype=object) if am_col is not None
+               else np.full(len(df), None, dtype=object))
     out = gpd.GeoDataFrame(
-        {"amenity": amenity.to_numpy(dtype=object)[keep], "weight": weight[keep]},
+        {"amenity": pd.Series(amenity[keep], dtype=object), "weight": weight[keep]},
         geometry=gpd.points_from_xy(lon[keep], lat[keep]),
         crs=coords.WGS84,
     )

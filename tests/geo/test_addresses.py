@@ -60,7 +60,8 @@ def test_address_points_inside_delft(delft: gpd.GeoDataFrame) -> None:
     assert a.attrs["problems"] == []
     assert int(_inside(a, delft).sum()) == int(_inside(pts, delft).sum()) == 59_511  # README
     assert int(a["amenity"].notna().sum()) == int(raw["amenity"].notna().sum())
-    assert (a["amenity"].dropna() != "").all()  # empty cells are None, not ""
+    empty = a["amenity"].isna()
+    assert a.loc[empty, "amenity"].map(lambda v: v is None).all()  # None, not "" or NaN
 
 
 def test_building_table_weights_are_address_counts() -> None:
@@ -103,6 +104,12 @@ def test_bad_address_files_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="latitude"):
         read_addresses(no_coords)
     assert not is_address_file(no_coords)
+    messy = tmp_path / "adressen_nl.csv"
+    messy.write_text("latitude;longitude;addr\n52,0116;4,3571;2\n52.01;4.35;-99997\n;4.3;1\n"
+                     "4.36;52.02;1\n", encoding="utf-8")
+    m = read_addresses(messy)  # decimal comma kept, secret count and empty latitude dropped
+    assert list(m["weight"]) == [2.0] and m.geometry.iloc[0].y == pytest.approx(52.0116)
+    assert len(m.attrs["problems"]) == 2
 
 
 def test_residential_landuse(shared_data_dir: Path) -> None:
