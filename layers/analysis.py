@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.addresses import address_amenities, read_addresses
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
@@ -19,6 +20,7 @@ from geo.extent import MIN_COVERED_SHARE, Extent, extent_of
 from geo.facilities import far_from_paths, read_facility_list
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
+from geo.landuse import read_landuse
 from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
 from geo.osm import read_osm
@@ -81,6 +83,9 @@ class Prepared:
     demand: str = "inwoners_65plus"
     origins: pd.DataFrame | None = None
     homes: gpd.GeoDataFrame | None = None  # residential buildings (x, y, floor_area)
+    addresses: gpd.GeoDataFrame | None = None  # address points (amenity, weight), EPSG:4326
+    landuse: gpd.GeoDataFrame | None = None  # residential land use polygons, EPSG:4326
+    area_notes: pd.DataFrame | None = None  # per-area fallbacks (code, kind, text)
     notes: list[str] = field(default_factory=list)
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
@@ -205,6 +210,9 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
             continue
         prep.place_problems += [f"{f.name}: {p}" for p in problems]
         frames.append(places_from_list(fac, tax, net.crs))
+    prep.addresses, prep.landuse = _residence_files(area, prep.notes)
+    if prep.addresses is not None:
+        frames.append(places_from_osm(address_amenities(prep.addresses), tax, net.crs))
     prep.places = merge_places(*frames)
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
@@ -264,6 +272,26 @@ def pick_gemeente(buurten: gpd.GeoDataFrame, *, named: str | None = None,
     return gm, [note]
 
 
+def _residence_files(area: AreaData, notes: list[str]) -> tuple[
+        gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """Address points and residential land use of an area (the first file of each), when its
+    :class:`AreaData` lists them in ``addresses`` / ``landuse``; unreadable files are noted."""
+    out: list[gpd.GeoDataFrame | None] = []
+    for attr, reader, label in (("addresses", read_addresses, "Adressen"),
+                                ("landuse", read_landuse, "Woongebied")):
+        paths = list(getattr(area, attr, None) or [])
+        frame = None
+        if paths:
+            try:
+                frame = reader(paths[0])
+                notes.append(f"{label}: {paths[0].name} ({fmt_int(len(frame))} objecten).")
+                notes += [str(w) for w in frame.attrs.get("warnings", [])]
+            except InputError as exc:
+                notes.append(f"{label} niet gebruikt: {exc}")
+        out.append(frame)
+    return out[0], out[1]
+
+
 def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     """Make ``buurten`` (as :func:`geo.boundaries.read_boundaries` returns them) the areas of a
     prepared analysis: keep one gemeente, join the CBS figures, spread them over the homes and
@@ -284,10 +312,12 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
         prep.notes.append("Geen inwonertallen bij de buurtgrenzen: de kaart telt woongebouwen.")
     prep.areas = b.to_crs(net.crs).reset_index(drop=True)
     totals = {} if prep.demand == "woongebouwen" else {"w_demand": prep.demand}
-    origins, notes = origins_for_areas(prep.areas, homes, net, code="code", totals=totals)
+    origins, notes = origins_for_areas(prep.areas, homes, net, code="code", totals=totals,
+                                       addresses=prep.addresses, landuse=prep.landuse)
     origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
     prep.origins = origins
     prep.notes += notes
+    prep.area_notes = notes.detail
     add_extent_columns(prep)
 
 

@@ -60,7 +60,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "gat_id": "Volgnummer van het gebied buiten bereik",
     "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
     "oppervlakte_ha": "Oppervlakte (ha)",
-    "soort": "Soort herkomst: woongebouw (OSM), netwerkknoop of middelpunt (zonder woningen)",
+    "soort": "Soort herkomst: woongebouw (OSM), adres, woongebied (OSM landuse), netwerkknoop "
+             "of middelpunt (zonder woningen)",
     "afstand_m": "Loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek; leeg = onbereikbaar",
     "tijd_min": "Looptijd (min) bij de snelheid van het profiel",
     "dichtstbijzijnde_plek": "Naam van de dichtstbijzijnde ontmoetingsplek",
