@@ -277,6 +277,8 @@ def test_delft_pdok_csv_estimates_65plus() -> None:
     assert bu["inwoners"].sum() == raw["aantalInwoners"].sum()
     assert int(bu["inwoners_65plus"].isna().sum()) == 17
     _check_estimates(bu, raw["aantalInwoners"], raw["percentagePersonen65JaarEnOuder"])
+    known = int(bu["inwoners_65plus"].notna().sum())
+    assert abs(bu["inwoners_65plus"].sum() - 17_323) <= 0.5 * known  # data README
     assert any("geschat" in n for n in df.attrs["notes"])
 
 
