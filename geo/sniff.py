@@ -18,6 +18,8 @@ Kinds and the readers that go with them:
 ``"landuse-layer"``       GIS layer of OSM ``landuse`` areas (residential areas)
 ``"boundaries"``          CBS area boundaries: :func:`geo.boundaries.read_boundaries`
 ``"kerncijfers"``         CBS kerncijfers table: :func:`geo.population.read_kerncijfers`
+``"population"``          PDOK/CBS population table: :func:`geo.population.read_population_table`
+``"addresses"``           address points: :func:`geo.addresses.read_addresses`
 ========================  ===============================================================
 """
 
@@ -27,13 +29,14 @@ import functools
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
+from geo.addresses import is_address_file
 from geo.boundaries import is_boundaries_file
 from geo.errors import InputError
 from geo.features import is_feature_layer, is_landuse_layer
 from geo.graphml import is_graphml_file, read_graphml
 from geo.osm import OsmExtract, is_osm_file, read_osm
 from geo.overpass import overpass_kind, read_overpass
-from geo.population import is_kerncijfers_file
+from geo.population import is_kerncijfers_file, is_population_table
 from geo.waylayer import is_way_layer, read_way_layer
 
 Predicate = Callable[[Path], bool]
@@ -69,12 +72,12 @@ LAYER_CLASSIFIERS: list[tuple[str, Predicate]] = [
     ("feature-layer", is_feature_layer),
     ("landuse-layer", is_landuse_layer),
 ]
-#: Tables (CSV/XLSX/Parquet).
-#: >>> PLUG-IN PLACE for the people readers (branch ``people``): append
-#: ``("addresses", is_address_table)`` and ``("population", is_population_table)`` here.
-#: They run after the kerncijfers check, so a CBS kerncijfers table keeps its kind.
+#: Tables (CSV/XLSX/Parquet); after the kerncijfers check, so a CBS kerncijfers table keeps its
+#: kind.
 TABLE_CLASSIFIERS: list[tuple[str, Predicate]] = [
     ("kerncijfers", is_kerncijfers_file),
+    ("population", is_population_table),
+    ("addresses", is_address_file),
 ]
 
 
