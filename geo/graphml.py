@@ -40,7 +40,7 @@ import shapely
 
 from geo.errors import InputError
 from geo.io import require_readable
-from geo.osm import NODE_TAG_KEYS, OsmExtract, is_walkable
+from geo.osm import CLOSED_ACCESS, NODE_TAG_KEYS, OsmExtract, is_walkable
 
 _NS = "{http://graphml.graphdrawing.org/xmlns}"
 #: highway values in order of precedence when a simplified edge merges several ways.
@@ -147,12 +147,15 @@ def read_graphml(path: str | Path) -> OsmExtract:
     skipped = {"duplicate_directions": 0, "not_walkable": 0, "merged_tag_lists": 0,
                "edges_with_unknown_nodes": 0}
     next_id = -1
+    has_foot = False
+    closed_by_access: set[tuple] = set()  # (end nodes, way ids): both directions once
     for u, v, data in edges:
         if u not in node_id or v not in node_id:
             skipped["edges_with_unknown_nodes"] += 1
             continue
         tags: dict[str, str] = {}
         merged = False
+        has_foot |= "foot" in data
         for k, text in data.items():
             if k in _DERIVED or text is None:
                 continue
@@ -163,6 +166,9 @@ def read_graphml(path: str | Path) -> OsmExtract:
             tags[k] = _pick(k, vals)
         if not is_walkable(tags):
             skipped["not_walkable"] += 1
+            has_foot |= "foot" in tags
+            if tags.get("access") in CLOSED_ACCESS and "foot" not in tags:
+                closed_by_access.add((frozenset((u, v)), tuple(sorted(_values(data.get("osmid"))))))
             continue
         lon, lat = _edge_coords(data.get("geometry"), to_lonlat, node_lon, node_lat, u, v)
         osm_ids = _values(data.get("osmid"))
@@ -210,6 +216,13 @@ def read_graphml(path: str | Path) -> OsmExtract:
             "meerdere OSM-wegen met verschillende tags; daar geldt de strengste waarde "
             "(bijv. 'steps' gaat voor 'footway'), zodat een rollator- of rolstoelprofiel het "
             "hele stuk mijdt."
+        )
+    if closed_by_access and not has_foot:
+        notes.append(
+            f"{p.name}: het netwerk heeft geen foot-tag; {len(closed_by_access)} wegstukken met "
+            "access=no/private zijn weggelaten, ook waar OSM voetgangers wel toelaat "
+            "(foot=yes). Sla het netwerk op met foot in ox.settings.useful_tags_way om dat "
+            "te voorkomen."
         )
     empty_feats = gpd.GeoDataFrame(columns=["osm_type", "osm_id", "tags", "geometry"],
                                    geometry="geometry", crs="EPSG:4326")

@@ -210,8 +210,11 @@ def read_way_layer(path: str | Path) -> OsmExtract:
 
 
 def _osm_ids(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    """The ``osm_id`` column as an object array of ints (None where absent or not a number)."""
-    if "osm_id" not in gdf.columns:
+    """``osm_id`` (or QuickOSM's ``full_id``) as an object array of ints; None where absent."""
+    if "osm_id" in gdf.columns:
+        ids = pd.to_numeric(gdf["osm_id"], errors="coerce")
+    elif "full_id" in gdf.columns:  # QuickOSM: "w123"
+        ids = pd.to_numeric(gdf["full_id"].astype("string").str[1:], errors="coerce")
+    else:
         return np.full(len(gdf), None, dtype=object)
-    ids = pd.to_numeric(gdf["osm_id"], errors="coerce")
     return np.array([int(v) if pd.notna(v) else None for v in ids], dtype=object)

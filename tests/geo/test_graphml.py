@@ -52,6 +52,9 @@ def test_length_and_nodes_match_osmnx(walk, reference):
     assert ours == ref_nodes
     # both directions of a two-way edge became one way
     assert len(walk.ways) == len(kept)
+    # the user is told how many were closed for want of a foot tag
+    closed = und.number_of_edges() - len(kept)
+    assert any(f"{closed} wegstukken met access=no" in n for n in walk.notes)
 
 
 def test_ways_shape_and_tags(walk):
