@@ -454,6 +454,12 @@ def main() -> None:
         _population_only(prep)
         return
     prep = _uploads(prep, area_id)
+    if prep.places is None or not len(prep.places):
+        st.info("In de gegevens van dit gebied staan geen ontmoetingsplekken, dus er is geen "
+                "loopafstand te berekenen; niemand wordt 'buiten bereik' gerekend omdat gegevens "
+                "ontbreken. Upload hieronder een lijst met plekken om het bereik te berekenen.")
+        _population_only(prep)
+        return
     cats, spheres, period = _place_filters(prep)
     scenario: Scenario = S.get("scenario", Scenario())
     result = _result(prep, profile, cats, spheres, period, scenario)

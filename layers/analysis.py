@@ -15,18 +15,20 @@ import shapely
 from geo.addresses import address_amenities, read_addresses
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
-from geo.errors import InputError
+from geo.errors import InputError, MissingDataError
 from geo.extent import MIN_COVERED_SHARE, Extent, extent_of
 from geo.facilities import far_from_paths, read_facility_list
+from geo.features import read_feature_layer
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
 from geo.landuse import read_landuse
 from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
-from geo.osm import read_osm
+from geo.overpass import read_overpass
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
 from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
+from geo.sniff import classify_file, read_network_source
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
@@ -90,6 +92,7 @@ class Prepared:
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
     extent: Extent | None = None  # where the network data is (geo.extent)
+    category_data: dict[str, str] = field(default_factory=dict)  # category -> what data says
     gemeente: str | None = None  # gemeentecode the buurten were restricted to
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
@@ -184,12 +187,13 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     prep = Prepared(area=area, population=population, notes=notes, taxonomy=tax)
     if not area.osm:
         return prep
-    progress(0.1, "OSM-extract lezen")
+    progress(0.1, "Loopnetwerk lezen")
     if area.osm[0].is_dir():  # a cached online download
         extract = read_bundle(area.osm[0])
     else:
-        extract = read_osm(area.osm[0], feature_keys=tax.osm_keys,
-                           feature_filter=lambda t: tax.classify(t) is not None)
+        extract = read_network_source(area.osm, feature_keys=tax.osm_keys,
+                                      feature_filter=lambda t: tax.classify(t) is not None)
+    notes += list(extract.notes)
     progress(0.35, "Loopnetwerk bouwen")
     net = network_from_extract(extract)
     prep.net = net
@@ -202,6 +206,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     )
     progress(0.5, "Ontmoetingsplekken indelen")
     frames = [places_from_osm(extract.features, tax, net.crs)]
+    holds_all = _holds_all_categories(area, extract)
+    frames += _place_layers(area, tax, net.crs, notes)
     for f in area.facilities:
         try:
             fac, problems = read_facility_list(f)
@@ -212,8 +218,13 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         frames.append(places_from_list(fac, tax, net.crs))
     prep.addresses, prep.landuse = _residence_files(area, prep.notes)
     if prep.addresses is not None:
-        frames.append(places_from_osm(address_amenities(prep.addresses), tax, net.crs))
+        on_addresses = places_from_osm(address_amenities(prep.addresses), tax, net.crs)
+        on_addresses["bron"] = "OpenStreetMap (adrespunt)"
+        on_addresses["osm_id"] = None  # the address table kept no OSM ids
+        frames.append(on_addresses)
     prep.places = merge_places(*frames)
+    prep.category_data = category_data(prep.places, tax, holds_all=holds_all,
+                                       partial_sources=("adrespunt",))
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
     homes = residential_buildings(extract.buildings, net.crs)
@@ -238,6 +249,85 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         notes.append("Geen buurtgrenzen: zeshoeken (H3) met woongebouwen uit OSM als schatting.")
     progress(1.0, "Klaar")
     return prep
+
+
+def _holds_all_categories(area: AreaData, extract) -> bool:
+    """Whether the network source also carries every kind of OSM place: a raw extract or an
+    online download that holds buildings or places at all (a network-only cut, a GraphML graph
+    or a way layer holds none)."""
+    if area.osm and area.osm[0].is_dir():
+        return True
+    if area.network_kind not in (None, "osm", "overpass-network"):
+        return False
+    return bool(len(extract.buildings) or len(extract.features))
+
+
+def _place_layers(area: AreaData, tax: Taxonomy, crs: str, notes: list[str]) -> list[
+        gpd.GeoDataFrame]:
+    """Meeting places from the folder's OSM place layers (GIS layers with tag columns,
+    Overpass feature responses); an unreadable layer becomes a note."""
+    frames = []
+    for p in area.places:
+        try:
+            if classify_file(p) == "overpass-features":
+                feats = read_overpass([p], feature_keys=tax.osm_keys, buildings=False,
+                                      feature_filter=lambda t: tax.classify(t) is not None
+                                      ).features
+            else:
+                feats = read_feature_layer(p)
+        except InputError as exc:
+            notes.append(f"Plekkenlaag niet gebruikt: {exc}")
+            continue
+        places = places_from_osm(feats, tax, crs)
+        if len(places):
+            frames.append(places)
+            notes.append(f"Plekken: {p.name} ({fmt_int(len(places))} ontmoetingsplekken: "
+                         f"{', '.join(sorted(set(places['categorie_label'])))}).")
+    return frames
+
+
+def category_data(places: gpd.GeoDataFrame, tax: Taxonomy, *, holds_all: bool,
+                  partial_sources: tuple[str, ...] = ()) -> dict[str, str]:
+    """Per taxonomy category what the data can say: ``"volledig"`` (a source that maps this
+    kind of place is present), ``"deels"`` (only places that happen to be tagged on address
+    points) or ``"niet in de gegevens"``. A category missing from the data is never reported as
+    missing from the city."""
+    out = {}
+    for c in tax.categories:
+        if holds_all:
+            out[c.id] = "volledig"
+            continue
+        src = places.loc[places["categorie"] == c.id, "bron"].astype(str)
+        if not len(src):
+            out[c.id] = "niet in de gegevens"
+        elif all(any(ps in b for ps in partial_sources) for b in src):
+            out[c.id] = "deels"
+        else:
+            out[c.id] = "volledig"
+    return out
+
+
+def data_categories_sentence(prep: Prepared) -> str | None:
+    """One Dutch sentence when the data holds only some categories, e.g. "In deze gegevens
+    alleen: parken en plantsoenen; deels: buurthuizen (alleen op adrespunten). Niet in de
+    gegevens: ...". None when the data can hold every category."""
+    cd = prep.category_data
+    if not cd or all(v == "volledig" for v in cd.values()):
+        return None
+    tax = prep.taxonomy
+    full = [tax.label(c).lower() for c, v in cd.items() if v == "volledig"]
+    part = [tax.label(c).lower() for c, v in cd.items() if v == "deels"]
+    none = [tax.label(c).lower() for c, v in cd.items() if v == "niet in de gegevens"]
+    parts = []
+    if full:
+        parts.append("In deze gegevens alleen: " + ", ".join(full) + ".")
+    if part:
+        parts.append("Deels (alleen plekken die op een adrespunt getagd zijn): "
+                     + ", ".join(part) + ".")
+    if none:
+        parts.append("Niet in de gegevens (dat zegt niets over de stad): " + ", ".join(none)
+                     + ".")
+    return " ".join(parts)
 
 
 def network_extent(net: WalkNetwork, polygon: shapely.Geometry | None) -> Extent:
@@ -445,6 +535,14 @@ def run(
     assert prep.net is not None and prep.places is not None and prep.origins is not None
     assert prep._access is not None and prep.areas is not None
     scenario = scenario or Scenario()
+    if not len(prep.places) and not scenario.added:
+        raise MissingDataError(
+            "geen ontmoetingsplekken in de gegevens van dit gebied, dus geen afstanden; "
+            "niemand wordt 'buiten bereik' gerekend omdat de gegevens ontbreken",
+            path=prep.area.folder,
+            fix="voeg een lijst met ontmoetingsplekken toe (CSV met naam, categorie en "
+                "coördinaten: ontmoet prepare --voorzieningen LIJST.csv, of upload hem in het "
+                "dashboard) of een OSM-extract met voorzieningen")
     state = prep.routing_state(profile)
     keep, unknown_hours = _use_mask(prep, categories, spheres, period)
     owner = prep._access[2]
