@@ -29,7 +29,7 @@ import pyogrio
 import shapely
 
 from geo import cbs
-from geo.coords import resolve_crs
+from geo.coords import KIND_RD, classify_bounds, resolve_crs
 from geo.errors import InputError
 from geo.io import require_readable
 
@@ -121,6 +121,20 @@ def _source(path: str | Path, layer: str | None) -> tuple[Path, str, str | None]
     return p, str(p), layer
 
 
+def _geojson_without_crs(p: Path) -> bool:
+    """A GeoJSON without a ``crs`` member: GDAL reads it as WGS84 (RFC 7946), but Dutch files
+    such as CBS's generalised boundaries via cartomap hold RD metres without saying so. When
+    the values are RD metres, the CRS is treated as unknown and :func:`geo.coords.resolve_crs`
+    infers it from the range (and says so), so metres are never read as degrees."""
+    if p.suffix.lower() not in (".geojson", ".json"):
+        return False
+    try:
+        doc = json.loads(p.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "crs" not in doc
+
+
 def _buurtcode_column(gdf: gpd.GeoDataFrame) -> str | None:
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     named = [c for c in (cbs.find_column(cols, [n]) for n in _CODE_NAMES) if c is not None]
@@ -144,6 +158,8 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
         raise unreadable_error(p, exc, _FIX) from exc
     if raw.empty:
         raise InputError("bevat geen objecten (no features)", path=p, fix=_FIX)
+    if _geojson_without_crs(p) and classify_bounds(raw.total_bounds) == KIND_RD:
+        raw = raw.set_crs(None, allow_override=True)  # RD metres: resolve_crs says so
     code_col = _buurtcode_column(raw)
     if code_col is None:
         cols = [c for c in raw.columns if c != raw.geometry.name]

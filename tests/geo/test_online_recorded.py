@@ -36,7 +36,7 @@ from layers.bundle import border_m
 from layers.taxonomy import load_taxonomy
 from tests.overpass_replay import OverpassReplay, load, merge, query_polygons
 
-#: the four bike-network answers (the data README's table); the drive answers add no paths
+#: the four bike-network answers (the data README's table); the drive answers are left out
 UTRECHT_BIKE = ["25d4bede3e035bee81f226108e1004a8047de7d6",
                 "11c3672c584e55993ba8f55b6293b1a098a5daac",
                 "ec3af170ebfaa8826220ad9c54b847d6dad5485e",
