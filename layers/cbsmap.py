@@ -28,15 +28,15 @@ def _tooltip(row) -> str:
     n65 = row["inwoners_65plus"]
     small = n65 == n65 and n65 < SUPPRESS_BELOW
 
-    def count(v):
-        return "onbekend" if v != v else screen_value(round(v), small)
+    def count(v, hide: bool):
+        return "onbekend" if v != v else screen_value(round(v), hide)
 
     share = ("onderdrukt (minder dan 10)" if small else
              "onbekend" if row["aandeel_65plus"] != row["aandeel_65plus"] else
              fmt_pct(row["aandeel_65plus"]))
     return (f"<b>{esc(row['buurtnaam'] or row['buurtcode'])}</b> ({esc(row['buurtcode'])})<br>"
-            f"inwoners: {count(row['inwoners'])}<br>"
-            f"65-plussers: {count(n65)} ({share})<br>"
+            f"inwoners: {count(row['inwoners'], False)}<br>"
+            f"65-plussers: {count(n65, small)} ({share})<br>"
             f"afstand tot bibliotheek (CBS): {_km(row['cbs_afstand_bibliotheek_km'])}")
 
 
