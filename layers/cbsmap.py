@@ -11,6 +11,7 @@ import branca.colormap as cm
 import folium
 import geopandas as gpd
 import numpy as np
+from branca.element import MacroElement
 
 from layers.fmt import esc, fmt_pct
 from layers.mapview import NO_DATA, OSM_ATTRIBUTION, VIRIDIS, _html_element, _MetricScale
@@ -40,7 +41,7 @@ def _tooltip(row) -> str:
             f"afstand tot bibliotheek (CBS): {_km(row['cbs_afstand_bibliotheek_km'])}")
 
 
-def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str) -> object:
+def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str) -> MacroElement:
     stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
     return _html_element(
         f'<div class="ok-legend {css}" style="position:absolute;bottom:28px;right:10px;'
@@ -55,12 +56,51 @@ def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str) ->
         f'<div style="margin-top:3px;color:#444">Bron: {esc(source)}</div></div>')
 
 
+def cbs_layers(view: gpd.GeoDataFrame) -> list:
+    """Folium layers and legend for a :func:`~layers.cbsview.cbs_view` (any CRS): CBS's
+    library distance per buurt (shown), the share of 65+ (shown only when there is no library
+    distance), a legend naming the CBS source and year, and a tooltip per buurt. Add them to
+    any map (``layer.add_to(m)``)."""
+    t = view.to_crs(4326)
+    km = t["cbs_afstand_bibliotheek_km"].astype(float).to_numpy()
+    share = t["aandeel_65plus"].astype(float).to_numpy()
+    small = (t["inwoners_65plus"].astype(float) < SUPPRESS_BELOW).to_numpy()
+    lib_src = view.attrs.get("bibliotheek_bron") or ""
+    pop_src = next((b for b in view.attrs.get("bronnen", []) if b.startswith("Inwoners")), "CBS")
+    t = t.assign(tip=[_tooltip(r) for _, r in t.iterrows()])
+    layers: list = []
+    out: list = []
+    if np.isfinite(km).any():
+        lo, hi = float(np.nanmin(km)), float(np.nanmax(km))
+        scale = cm.LinearColormap(VIRIDIS[::-1], vmin=lo, vmax=max(hi, lo + 0.1))
+        colours = [NO_DATA if not np.isfinite(v) else scale(v) for v in km]
+        layers.append((LIBRARY_LAYER, colours, True))
+        out.append(_legend("Afstand tot bibliotheek (km), gemeten door CBS", lib_src, lo, hi,
+                           _km, "ok-cbs-library"))
+    if np.isfinite(share).any():
+        scale = cm.LinearColormap(VIRIDIS, vmin=0.0, vmax=max(float(np.nanmax(share)), 0.01))
+        colours = [NO_DATA if (not np.isfinite(v) or s) else scale(v)
+                   for v, s in zip(share, small, strict=True)]
+        layers.append((SHARE_LAYER, colours, not layers))
+        if len(layers) == 1:
+            out.append(_legend("Aandeel 65-plussers", pop_src, 0.0, float(np.nanmax(share)),
+                               fmt_pct, "ok-cbs-share"))
+    for name, colours, show in layers or [("CBS: buurten", [NO_DATA] * len(t), True)]:
+        out.append(folium.GeoJson(
+            t.assign(kleur=colours)[["buurtcode", "tip", "kleur", "geometry"]], name=name,
+            show=show,
+            style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
+                                      "weight": 0.8, "fillOpacity": 0.65},
+            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
+    return out
+
+
 def cbs_map(view: gpd.GeoDataFrame, *, center: tuple[float, float] | None = None,
             zoom: int | None = None) -> folium.Map:
-    """The map of a :func:`~layers.cbsview.cbs_view`: CBS's library distance per buurt (shown)
-    and the share of 65+ (a layer to switch on), with sources in legend and tooltips."""
-    t = view.to_crs(4326)
-    minx, miny, maxx, maxy = t.total_bounds
+    """The dashboard map of a :func:`~layers.cbsview.cbs_view`: :func:`cbs_layers` on the OSM
+    background, with a metric scale and a layer switch."""
+    minx, miny, maxx, maxy = view.to_crs(4326).total_bounds
     m = folium.Map(location=center or [(miny + maxy) / 2, (minx + maxx) / 2],
                    zoom_start=zoom or 12, tiles=None, prefer_canvas=True)
     _MetricScale().add_to(m)
@@ -68,36 +108,7 @@ def cbs_map(view: gpd.GeoDataFrame, *, center: tuple[float, float] | None = None
                      control=False).add_to(m)
     if center is None:
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-    km = t["cbs_afstand_bibliotheek_km"].astype(float).to_numpy()
-    share = t["aandeel_65plus"].astype(float).to_numpy()
-    small = (t["inwoners_65plus"].astype(float) < SUPPRESS_BELOW).to_numpy()
-    lib_src = view.attrs.get("bibliotheek_bron") or ""
-    pop_src = next((b for b in view.attrs.get("bronnen", []) if b.startswith("Inwoners")), "CBS")
-    t = t.assign(tip=[_tooltip(r) for _, r in t.iterrows()])
-    layers = []
-    if np.isfinite(km).any():
-        lo, hi = float(np.nanmin(km)), float(np.nanmax(km))
-        scale = cm.LinearColormap(VIRIDIS[::-1], vmin=lo, vmax=max(hi, lo + 0.1))
-        colours = [NO_DATA if not np.isfinite(v) else scale(v) for v in km]
-        layers.append((LIBRARY_LAYER, colours, True))
-        _legend("Afstand tot bibliotheek (km), gemeten door CBS", lib_src, lo, hi, _km,
-                "ok-cbs-library").add_to(m)
-    if np.isfinite(share).any():
-        scale = cm.LinearColormap(VIRIDIS, vmin=0.0, vmax=max(float(np.nanmax(share)), 0.01))
-        colours = [NO_DATA if (not np.isfinite(v) or s) else scale(v)
-                   for v, s in zip(share, small, strict=True)]
-        layers.append((SHARE_LAYER, colours, not layers))
-        if len(layers) == 1:
-            _legend("Aandeel 65-plussers", pop_src, 0.0, float(np.nanmax(share)), fmt_pct,
-                    "ok-cbs-share").add_to(m)
-    for name, colours, show in layers or [("CBS: buurten", [NO_DATA] * len(t), True)]:
-        folium.GeoJson(
-            t.assign(kleur=colours)[["buurtcode", "tip", "kleur", "geometry"]], name=name,
-            show=show,
-            style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                      "weight": 0.8, "fillOpacity": 0.65},
-            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-        ).add_to(m)
+    for layer in cbs_layers(view):
+        layer.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
