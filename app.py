@@ -112,13 +112,10 @@ def _small_count_table(view: pd.DataFrame) -> None:
 def _cbs_figures(view) -> None:
     """Buurten with CBS's figures on a map (layers/cbsmap.py) and in a table."""
     st.subheader("Wat er wel is: CBS-cijfers per buurt")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     c1.metric("Buurten", fmt_int(len(view)))
     c2.metric("Inwoners", f"{fmt_int(view['inwoners'].sum())} personen")
     c3.metric("65-plussers", f"{fmt_int(view['inwoners_65plus'].sum())} personen")
-    km = view["cbs_afstand_bibliotheek_km"]
-    c4.metric("Afstand tot bibliotheek (CBS, mediaan buurt)",
-              f"{km.median():.1f} km".replace(".", ",") if km.notna().any() else "onbekend")
     st_folium(cbs_map(view), returned_objects=[], height=550, use_container_width=True,
               key="cbs_kaart")
     st.caption(md_text(

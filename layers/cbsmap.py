@@ -41,8 +41,11 @@ def _tooltip(row) -> str:
             f"afstand tot bibliotheek (CBS): {_km(row['cbs_afstand_bibliotheek_km'])}")
 
 
-def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str) -> MacroElement:
-    stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
+def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str,
+            colours: list[str]) -> MacroElement:
+    """A colour bar from ``vmin`` (left, ``colours[0]``) to ``vmax``, with the source."""
+    step = 100 / (len(colours) - 1)
+    stops = ", ".join(f"{c} {i * step:g}%" for i, c in enumerate(colours))
     return _html_element(
         f'<div class="ok-legend {css}" style="position:absolute;bottom:28px;right:10px;'
         "z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
@@ -53,7 +56,8 @@ def _legend(title: str, source: str, vmin: float, vmax: float, fmt, css: str) ->
         f"</span><span>{fmt(vmax)}</span></div>"
         f'<div style="margin-top:3px"><span style="display:inline-block;width:12px;height:10px;'
         f'background:{NO_DATA};border:1px solid #666"></span> geen cijfer</div>'
-        f'<div style="margin-top:3px;color:#444">Bron: {esc(source)}</div></div>')
+        f'<div style="margin-top:3px;color:#444;overflow-wrap:anywhere">Bron: {esc(source)}'
+        "</div></div>")
 
 
 def cbs_layers(view: gpd.GeoDataFrame) -> list:
@@ -72,11 +76,12 @@ def cbs_layers(view: gpd.GeoDataFrame) -> list:
     out: list = []
     if np.isfinite(km).any():
         lo, hi = float(np.nanmin(km)), float(np.nanmax(km))
-        scale = cm.LinearColormap(VIRIDIS[::-1], vmin=lo, vmax=max(hi, lo + 0.1))
+        near_first = VIRIDIS[::-1]  # near = light, far = dark
+        scale = cm.LinearColormap(near_first, vmin=lo, vmax=max(hi, lo + 0.1))
         colours = [NO_DATA if not np.isfinite(v) else scale(v) for v in km]
         layers.append((LIBRARY_LAYER, colours, True))
         out.append(_legend("Afstand tot bibliotheek (km), gemeten door CBS", lib_src, lo, hi,
-                           _km, "ok-cbs-library"))
+                           _km, "ok-cbs-library", near_first))
     if np.isfinite(share).any():
         scale = cm.LinearColormap(VIRIDIS, vmin=0.0, vmax=max(float(np.nanmax(share)), 0.01))
         colours = [NO_DATA if (not np.isfinite(v) or s) else scale(v)
@@ -84,7 +89,7 @@ def cbs_layers(view: gpd.GeoDataFrame) -> list:
         layers.append((SHARE_LAYER, colours, not layers))
         if len(layers) == 1:
             out.append(_legend("Aandeel 65-plussers", pop_src, 0.0, float(np.nanmax(share)),
-                               fmt_pct, "ok-cbs-share"))
+                               fmt_pct, "ok-cbs-share", VIRIDIS))
     for name, colours, show in layers or [("CBS: buurten", [NO_DATA] * len(t), True)]:
         out.append(folium.GeoJson(
             t.assign(kleur=colours)[["buurtcode", "tip", "kleur", "geometry"]], name=name,

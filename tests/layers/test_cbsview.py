@@ -138,6 +138,14 @@ def test_map_labels_cbs_measure_and_applies_the_small_count_rule(utrecht):
         assert f"inwoners: {inw:,.0f}<br>".replace(",", ".") in tips[code]
     for code in t.index[t["cbs_afstand_bibliotheek_km"].isna()]:
         assert "onbekend (niet gepubliceerd)" in tips[code]
+    # the legend's left end (shortest distance) has the colour of the nearest buurt
+    kleur = {f["properties"]["buurtcode"]: f["properties"]["kleur"]
+             for f in layers[0].data["features"]}
+    legend = next(c for c in m._children.values() if "ok-cbs-library" in getattr(c, "body", ""))
+    left = legend.body.split("linear-gradient(to right,")[1].split(" ")[0]
+    km = t["cbs_afstand_bibliotheek_km"]
+    assert kleur[km.idxmin()].lower().startswith(left.lower()[:7])
+    assert not kleur[km.idxmax()].lower().startswith(left.lower()[:7])
     big = t["inwoners_65plus"].idxmax()
     assert f"{t.loc[big, 'cbs_afstand_bibliotheek_km']:.1f} km".replace(".", ",") in tips[big]
 
