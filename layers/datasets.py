@@ -308,3 +308,15 @@ def _with_prepared(areas: list[AreaData], folder: Path) -> list[AreaData]:
 
 def default_area(areas: list[AreaData]) -> AreaData | None:
     return areas[0] if areas else None
+
+
+def find_area(areas: list[AreaData], key: str) -> AreaData | None:
+    """The area with id ``key``, else the most complete area of the folder called ``key`` (so
+    ``ontmoet coverage delft`` picks Delft's best network source)."""
+    for a in areas:
+        if a.id == key:
+            return a
+    for a in areas:  # ``areas`` from :func:`discover` are sorted best first
+        if a.folder is not None and a.folder.name == key:
+            return a
+    return None
