@@ -29,12 +29,13 @@ from scipy import ndimage
 
 #: Raster cell size, m.
 CELL_M = 20.0
-#: Land within this distance of a usable path counts as covered when the file has no polygon, m.
-#: Dutch building blocks are rarely deeper than 2 × 100 m, so no home is lost; water and fields
-#: farther from any path are not covered, which is what the data says.
-COVER_M = 100.0
+#: Land within this distance of a usable path counts as covered, m: the distance up to which
+#: the analysis snaps a home or a place onto a path (``layers.analysis.MAX_SNAP_M``), so covered
+#: land is where a home can be routed at all. Water and fields farther from any path are not
+#: covered, which is what the data says.
+COVER_M = 250.0
 #: Half the width below which a strip of covered land is a lone road, not an area, m.
-OPEN_M = 150.0
+OPEN_M = 300.0
 #: Share of an area's land that must be covered for its figures to be computed.
 MIN_COVERED_SHARE = 0.95
 
