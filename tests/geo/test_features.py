@@ -8,7 +8,7 @@ import pytest
 from geo.errors import InputError
 from geo.features import feature_keys_of, is_feature_layer, is_landuse_layer, read_feature_layer
 from geo.osm import read_osm
-from tests.geo.realdata import need
+from tests.realdata import need
 
 PARKS = "delft/delft_parks.gpkg"
 

@@ -10,7 +10,7 @@ from geo.errors import InputError
 from geo.graphml import is_graphml_file, read_graphml
 from geo.network import network_from_extract
 from geo.osm import CLOSED_ACCESS, is_osm_file
-from tests.geo.realdata import need
+from tests.realdata import need
 
 DELFT_WALK = "delft/Delft_center_walk.osm"
 

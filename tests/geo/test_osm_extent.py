@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from geo.osm import osm_extent, read_osm
-from tests.geo.realdata import need
+from tests.realdata import need
 
 
 def test_xml_bounds_of_amsterdam():

@@ -13,7 +13,7 @@ from geo.errors import InputError
 from geo.network import network_from_extract
 from geo.osm import is_walkable, read_osm
 from geo.overpass import overpass_kind, read_geocode_polygon, read_overpass
-from tests.geo.realdata import need
+from tests.realdata import need
 
 UT = "utrecht/osmnx_cache/"
 UTRECHT_NETWORK = [UT + h + ".json" for h in (

@@ -6,7 +6,7 @@ import pytest
 
 from geo.settings import default_data_dir
 from geo.sniff import classifiers, classify_file
-from tests.geo.realdata import need
+from tests.realdata import need
 
 # what the data README says each file is (not what the function answered)
 EXPECTED: dict[str, str | None] = {

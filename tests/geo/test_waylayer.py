@@ -10,7 +10,7 @@ from geo.errors import InputError
 from geo.network import network_from_extract
 from geo.osm import is_walkable
 from geo.waylayer import is_way_layer, read_way_layer
-from tests.geo.realdata import need
+from tests.realdata import need
 
 ROADS = "delft/delft_osm_roads_proj.gpkg"
 
