@@ -37,12 +37,22 @@ def add_parsers(area_command) -> None:
     c.add_argument("--out", type=Path, help="uitvoermap (standaard uitvoer/<gebied>/vergelijking)")
 
 
+def find_area(args):
+    """The area by id, or the best area of the folder of that name (``utrecht``)."""
+    from layers.datasets import discover
+    from layers.datasets import find_area as by_key
+
+    data_dir, cache_dir = cli._dirs(args)
+    area = by_key(discover(data_dir, cache_dir=cache_dir), args.gebied.strip())
+    return area if area is not None else cli.find_area(args, args.gebied)
+
+
 # --------------------------------------------------------------------------- vergrijzing
 def cmd_vergrijzing(args) -> int:
     from layers.ageing import ageing_for_area, growing_shortfalls
 
     cli.check_out(args.out, (".csv",))
-    area = cli.find_area(args, args.gebied)
+    area = find_area(args)
     ageing = ageing_for_area(area)
     if ageing is None:
         raise InputError(f"gebied {area.id} heeft geen twee CBS-jaargangen",
@@ -116,8 +126,11 @@ def _side(area, places, osm):
                                                   fix="geef een CSV/XLSX met naam en lat/lon")
                                  for p in places]
     if osm:
+        from geo.sniff import classify_file
+
         changes["osm"] = [require_readable(osm, what="OSM-extract",
                                            fix="geef een .osm.pbf van hetzelfde gebied")]
+        changes["network_kind"] = classify_file(osm)
     return dataclasses.replace(area, **changes) if changes else area
 
 
@@ -128,7 +141,7 @@ def cmd_vergelijk(args) -> int:
     from layers.compare_report import write_comparison_pdf
     from layers.scenario import Scenario
 
-    area = cli.find_area(args, args.gebied)
+    area = find_area(args)
     before = _side(area, args.voor_plekken, args.voor_osm)
     after = _side(area, args.na_plekken, args.na_osm)
     if before == after and args.scenario is None:

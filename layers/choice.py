@@ -37,7 +37,8 @@ class Choice:
 
     categories: tuple[str, ...]  # category ids, one column of ``within`` / ``dist`` each
     spheres: tuple[str, ...]  # sphere of each category
-    dist: np.ndarray  # float64 (n_origins, n_categories), m; inf beyond the limit/unreachable
+    dist: np.ndarray  # float64 (n_origins, n_categories), m; inf beyond the limit/unreachable,
+    # NaN for homes the result leaves out (outside the data)
     within: np.ndarray  # bool (n_origins, n_categories)
 
     @property
@@ -87,6 +88,8 @@ def category_reach(result: Result) -> Choice:
         field = nearest_sources(prep.net, sub, adjacency=state["adjacency"], limit=limit)
         d, _ = distances_at(prep.net, field, state["origins"])
         dist[:, j] = np.where(d <= limit, d, np.inf)
+    # homes the result leaves out (areas outside the data: no distance) stay unknown
+    dist[np.isnan(result.origins["dist_m"].to_numpy(dtype=float))] = np.nan
     out = Choice(cats, tuple(prep.taxonomy.sphere_of(c) for c in cats), dist, dist <= limit)
     result.cache["choice"] = out
     return out
@@ -177,8 +180,11 @@ def headline(result: Result) -> dict:
 def origin_columns(result: Result) -> pd.DataFrame:
     """Per origin: categories within reach, both spheres, real choice (for the origins layer)."""
     ch = category_reach(result)
-    out = {"categorieen_binnen_bereik": ch.n_categories}
+    unknown = np.isnan(ch.dist).any(axis=1) if ch.dist.shape[1] else np.zeros(len(ch.dist), bool)
+    out = {"categorieen_binnen_bereik": pd.array(ch.n_categories, dtype="Int64")}
     for s in REQUIRED_SPHERES:
-        out[f"sfeer_{s}"] = ch.has_sphere(s)
-    out["echte_keuze"] = ch.real_choice
-    return pd.DataFrame(out, index=result.origins.index)
+        out[f"sfeer_{s}"] = pd.array(ch.has_sphere(s), dtype="boolean")
+    out["echte_keuze"] = pd.array(ch.real_choice, dtype="boolean")
+    frame = pd.DataFrame(out, index=result.origins.index)
+    frame.loc[unknown] = pd.NA  # outside the data: unknown, not 'nothing within reach'
+    return frame
