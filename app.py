@@ -482,13 +482,19 @@ def _compare_scenarios(prep: Prepared, profile, cats, spheres, period, scenario)
         c1.metric(f"{cmp.unit.capitalize()} binnen bereik vóór", fmt_int(tot["binnen_bereik_voor"]))
         c2.metric("Na", fmt_int(tot["binnen_bereik_na"]))
         c3.metric("Erbij / kwijt", f"+{fmt_int(tot['gewonnen'])} / −{fmt_int(tot['verloren'])}")
+        st.caption(f"Echte keuze (≥ 2 soorten plekken, beide sferen): "
+                   f"{fmt_int(tot['echte_keuze_voor'])} → {fmt_int(tot['echte_keuze_na'])} "
+                   f"{cmp.unit}.")
         t = cmp.table
-        view = t[(t["gewonnen"] > 0) | (t["verloren"] > 0)][
-            ["buurtnaam", "binnen_bereik_voor", "binnen_bereik_na", "gewonnen", "verloren"]]
+        view = t[(t["gewonnen"] > 0) | (t["verloren"] > 0)
+                 | (t["echte_keuze_voor"] != t["echte_keuze_na"])][
+            ["buurtnaam", "binnen_bereik_voor", "binnen_bereik_na", "gewonnen", "verloren",
+             "echte_keuze_voor", "echte_keuze_na"]]
         st.dataframe(view.rename(columns={"buurtnaam": "Buurt", "binnen_bereik_voor": "Vóór",
                                           "binnen_bereik_na": "Na", "gewonnen": "Erbij",
-                                          "verloren": "Kwijt"}), hide_index=True,
-                     width="stretch")
+                                          "verloren": "Kwijt", "echte_keuze_voor":
+                                          "Echte keuze vóór", "echte_keuze_na":
+                                          "Echte keuze na"}), hide_index=True, width="stretch")
         st.image(map_png(cmp, dpi=90), caption="Groen: bereik erbij; oranje: bereik kwijt.")
         key = (before, after, id(runs[0]), id(runs[1]))
         if st.button("Maak vergelijking als PDF (1 pagina)", key="vergelijk_pdf"):

@@ -194,6 +194,8 @@ def cmd_vergelijk(args) -> int:
                       f"{fmt_int(diff)})"),
                      ("Erbij / kwijt", f"+{fmt_int(tot['gewonnen'])} / "
                                        f"−{fmt_int(tot['verloren'])}"),
+                     ("Echte keuze", f"{fmt_int(tot['echte_keuze_voor'])} → "
+                                     f"{fmt_int(tot['echte_keuze_na'])}"),
                      *(("Let op", n) for n in cmp.notes)])
     t = cmp.table
     changed = t[(t["gewonnen"] > 0) | (t["verloren"] > 0)]

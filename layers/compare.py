@@ -34,7 +34,8 @@ from layers.scenario import AddedPlace, Scenario
 SLACK_M = 1.0
 MIN_PART_M2 = 25.0
 COLUMNS = ["buurtcode", "buurtnaam", "wijkcode", "totaal", "binnen_bereik_voor",
-           "binnen_bereik_na", "gewonnen", "verloren", "verschil", "aandeel_voor", "aandeel_na"]
+           "binnen_bereik_na", "gewonnen", "verloren", "verschil", "aandeel_voor", "aandeel_na",
+           "echte_keuze_voor", "echte_keuze_na"]
 
 
 @dataclass
@@ -57,7 +58,8 @@ class Comparison:
         known = t["aandeel_voor"].notna() & t["aandeel_na"].notna()
         k = t[known]
         return {c: float(k[c].sum()) for c in ("totaal", "binnen_bereik_voor",
-                                               "binnen_bereik_na", "gewonnen", "verloren")}
+                                               "binnen_bereik_na", "gewonnen", "verloren",
+                                               "echte_keuze_voor", "echte_keuze_na")}
 
 
 def _same_homes(a: Result, b: Result) -> bool:
@@ -115,6 +117,9 @@ def compare(before: Result, after: Result, *,
     unknown = t["aandeel_voor"].isna() | t["aandeel_na"].isna()
     for c in ("gewonnen", "verloren", "verschil"):
         t.loc[unknown, c] = np.nan
+    for r, side in ((before, "voor"), (after, "na")):  # real choice, when places exist
+        t[f"echte_keuze_{side}"] = t["buurtcode"].map(_real_choice(r))
+    t.loc[unknown, ["echte_keuze_voor", "echte_keuze_na"]] = np.nan
     one_side = int((t["aandeel_voor"].isna() != t["aandeel_na"].isna()).sum())
     if one_side:
         notes.append(f"{one_side} buurt(en) met bekend bereik aan maar één kant: verschil "
@@ -122,6 +127,17 @@ def compare(before: Result, after: Result, *,
     t = t[COLUMNS].sort_values(["verschil", "buurtcode"], ascending=[False, True],
                                na_position="last").reset_index(drop=True)
     return Comparison(before, after, t, per_home, labels, notes)
+
+
+def _real_choice(r: Result) -> pd.Series:
+    """The counted group with a real choice per buurtcode (0 without places)."""
+    from layers.choice import choice_columns
+
+    s = DEMAND_SUFFIX[r.prepared.demand]
+    if r.nearest is None or not len(r.places):
+        return pd.Series(0.0, index=r.table["buurtcode"])
+    return pd.Series(choice_columns(r)[f"echte_keuze_{s}"].to_numpy(),
+                     index=r.table["buurtcode"])
 
 
 # --------------------------------------------------------------------------- reach areas

@@ -119,12 +119,16 @@ def draw_change_map(ax, cmp: Comparison, *, legend: bool = True) -> None:
 def _rank_rows(cmp: Comparison) -> list[list[str]]:
     t = cmp.table
     people = cmp.after.prepared.counts_people
-    changed = (t["gewonnen"] > 0) | (t["verloren"] > 0) | (t["verschil"] != 0)
+    choice = (t["echte_keuze_na"] - t["echte_keuze_voor"]).abs()
+    changed = (t["gewonnen"] > 0) | (t["verloren"] > 0) | (t["verschil"] != 0) | (choice > 0)
     t = t[~small(t, people) & t["verschil"].notna() & changed]
-    t = t.assign(_abs=-t["verschil"].abs()).sort_values(["_abs", "buurtcode"]).head(RANK_ROWS)
-    return [[clip(r.buurtnaam, 24), _count(r.totaal, people), _count(r.binnen_bereik_voor, people),
+    t = t.assign(_abs=-t["verschil"].abs(), _ch=-choice.reindex(t.index)).sort_values(
+        ["_abs", "_ch", "buurtcode"]).head(RANK_ROWS)
+    return [[clip(r.buurtnaam, 22), _count(r.totaal, people), _count(r.binnen_bereik_voor, people),
              _count(r.binnen_bereik_na, people), f"+{fmt_int(r.gewonnen)}",
-             f"−{fmt_int(r.verloren)}", fmt_pct(r.aandeel_na)] for r in t.itertuples()]
+             f"−{fmt_int(r.verloren)}",
+             f"{_count(r.echte_keuze_voor, people)} → {_count(r.echte_keuze_na, people)}"]
+            for r in t.itertuples()]
 
 
 def write_comparison_pdf(cmp: Comparison, path: str | Path, *, title: str | None = None) -> Path:
@@ -165,6 +169,10 @@ def write_comparison_pdf(cmp: Comparison, path: str | Path, *, title: str | None
                     _lines(_caption(cmp.before)), f"{clip(cmp.labels[1], 40)}:",
                     _lines(_caption(cmp.after)), "",
                     f"plekken: {len(cmp.before.places)} → {len(cmp.after.places)}",
+                    "echte keuze (≥ 2 soorten, beide sferen):",
+                    f"{fmt_int(tot['echte_keuze_voor'])} → {fmt_int(tot['echte_keuze_na'])} "
+                    f"{unit} ({_share(tot['echte_keuze_voor'], tot['totaal'])} → "
+                    f"{_share(tot['echte_keuze_na'], tot['totaal'])})", "",
                     *(_wrap(n, 44) for n in cmp.notes)]
             fig.text(0.68, 0.355, "\n".join(side), fontsize=7.5, va="top", linespacing=1.4)
             foot = [METHOD, "Gewonnen/verloren: woningen die binnen de loopafstand komen of "
@@ -204,10 +212,10 @@ def _table(ax, cmp: Comparison) -> None:
     if not rows:
         ax.text(0, 0.9, "Geen buurt verandert.", fontsize=8)
         return
-    tab = ax.table(cellText=rows, colLabels=["buurt", "totaal", clip(cmp.labels[0], 10),
-                                             clip(cmp.labels[1], 10), "erbij", "kwijt",
-                                             "aandeel na"],
-                   colWidths=[0.34, 0.1, 0.11, 0.11, 0.1, 0.1, 0.14], loc="upper left",
+    tab = ax.table(cellText=rows, colLabels=["buurt", "totaal", clip(cmp.labels[0], 9),
+                                             clip(cmp.labels[1], 9), "erbij", "kwijt",
+                                             "echte keuze"],
+                   colWidths=[0.3, 0.09, 0.1, 0.1, 0.09, 0.09, 0.23], loc="upper left",
                    cellLoc="left")
     tab.auto_set_font_size(False)
     tab.set_fontsize(7)

@@ -102,6 +102,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "verschil": "Binnen bereik ná min vóór",
     "aandeel_voor": "Aandeel (0–1) binnen bereik vóór",
     "aandeel_na": "Aandeel (0–1) binnen bereik ná",
+    "echte_keuze_voor": "Getelden met echte keuze vóór (≥ 2 soorten plekken, beide sferen)",
+    "echte_keuze_na": "Getelden met echte keuze ná",
 }
 #: Beside the within/beyond counts, columns with these prefixes are nulled where suppressed.
 SUPPRESSED_PREFIXES = ("binnen_bereik", "buiten_bereik", "aandeel_", "echte_keuze",

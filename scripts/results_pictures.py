@@ -37,7 +37,7 @@ from layers.ageing import ageing_for_area  # noqa: E402
 from layers.analysis import prepare, run  # noqa: E402
 from layers.compare import compare  # noqa: E402
 from layers.compare_report import write_comparison_pdf  # noqa: E402
-from layers.datasets import discover  # noqa: E402
+from layers.datasets import discover, find_area  # noqa: E402
 from layers.fmt import fmt_int, fmt_pct  # noqa: E402
 from layers.scenario import Scenario  # noqa: E402
 from tests.layers.real_data import amsterdam_centre, delft_tu  # noqa: E402
@@ -57,10 +57,14 @@ def choice_picture(tmp: Path) -> Path:
     o = r.origins
     top = max(4, len(c.categories))
     cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, top + 1)))
-    sc = ax.scatter(o["x"], o["y"], c=c.n_categories, cmap=cmap,
+    known = ~np.isnan(c.dist).any(axis=1)  # homes in buurten outside the data: unknown
+    x, y = o["x"].to_numpy(), o["y"].to_numpy()
+    ax.scatter(x[~known], y[~known], s=5, c="#bdbdbd", lw=0,
+               label="woning buiten de gegevens (onbekend)")
+    sc = ax.scatter(x[known], y[known], c=c.n_categories[known], cmap=cmap,
                     norm=BoundaryNorm(np.arange(-0.5, top + 1.5), top + 1), s=7, lw=0)
-    ax.scatter(o["x"][~c.real_choice], o["y"][~c.real_choice], s=16, facecolor="none",
-               edgecolor="red", lw=0.6)
+    no = known & ~c.real_choice
+    ax.scatter(x[no], y[no], s=16, facecolor="none", edgecolor="red", lw=0.6)
     pts = r.places.geometry.representative_point()
     inst = (r.places["sfeer"] == "institutioneel").to_numpy()
     ax.scatter(pts.x[inst], pts.y[inst], marker="s", s=60, c="white", edgecolors="black",
@@ -70,7 +74,8 @@ def choice_picture(tmp: Path) -> Path:
     names = t["buurtnaam"].where(t["buurtnaam"].notna(), t["buurtcode"])
     for g, share, name in zip(t.geometry, cols["aandeel_echte_keuze"], names, strict=True):
         p = g.representative_point()
-        ax.annotate(f"{name}\n{fmt_pct(share)} echte keuze", (p.x, p.y), ha="center",
+        what = f"{fmt_pct(share)} echte keuze" if share == share else "buiten de gegevens"
+        ax.annotate(f"{name}\n{what}", (p.x, p.y), ha="center",
                     fontsize=7, bbox={"facecolor": "white", "alpha": 0.8, "pad": 1.5,
                                       "edgecolor": "none"})
     fig.colorbar(sc, ax=ax, shrink=0.6, ticks=range(top + 1),
@@ -78,10 +83,11 @@ def choice_picture(tmp: Path) -> Path:
     ax.scatter([], [], s=16, facecolor="none", edgecolor="red", label="woning zonder echte keuze")
     ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
     head = ch.headline(r)
+    counted = int((~ch.unknown_reach(t)).sum())
     ax.set_title(f"Amsterdam Centrum: {fmt_int(head['echte_keuze'])} van "
                  f"{fmt_int(head['totaal'])} 65-plussers ({fmt_pct(head['aandeel_echte_keuze'])})"
-                 " hebben een echte keuze\n(≥ 2 soorten plekken en beide sferen binnen 500 m)",
-                 fontsize=10)
+                 f" in de {counted} buurten die de gegevens dekken hebben een echte keuze\n"
+                 "(≥ 2 soorten plekken en beide sferen binnen 500 m)", fontsize=10)
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.text(0.01, 0.01, NOTE, fontsize=7)
@@ -89,7 +95,7 @@ def choice_picture(tmp: Path) -> Path:
 
 
 def ageing_picture() -> Path:
-    area = next(a for a in discover(include_demo=False) if a.id == "utrecht")
+    area = find_area(discover(include_demo=False), "utrecht")
     ageing = ageing_for_area(area)
     b = read_boundaries(default_data_dir() / "utrecht" / "cbs_buurten_2024_utrecht_wgs84.geojson")
     b = b[["buurtcode", "geometry"]].to_crs("EPSG:28992").merge(ageing.table, on="buurtcode")

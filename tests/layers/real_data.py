@@ -93,3 +93,13 @@ def amsterdam_centre(folder: Path) -> AreaData:
                     boundaries=[folder / "buurten.geojson"],
                     population=[need(d / "cbs_wijkenbuurten_2023_amsterdam_"
                                             "buurten_population.csv")])
+
+
+def delft_city():
+    """Delft as discovered from its folder with the whole city's OSM way layer as network
+    (parks layer, address points with their amenities, residential land use)."""
+    from layers.datasets import discover
+
+    need(default_data_dir() / "delft" / "delft_osm_roads_proj.gpkg")
+    return next(a for a in discover(default_data_dir(), include_demo=False)
+                if a.osm and a.osm[0].name == "delft_osm_roads_proj.gpkg")

@@ -211,3 +211,29 @@ def test_cli_vergelijk_two_extracts(tmp_path, capsys):
         data["binnen_bereik_na"] - data["binnen_bereik_voor"])
     assert {p.split("/")[-1] for p in data["bestanden"]} == {
         "vergelijking.csv", "vergelijking.pdf", "vergelijking.png"}
+
+
+def test_closing_a_library_in_delft_costs_real_choice(older):
+    """Whole-city Delft: parks are near nearly everyone, so closing a library costs little
+    reach, but the homes that had the library as their only institutional place lose their
+    real choice; per buurt, real choice never grows when a place closes."""
+    from layers import choice as ch
+    from tests.layers.real_data import delft_city
+
+    prep = prepare(delft_city())
+    base = run(prep, older)
+    libs = base.places.loc[base.places["categorie"] == "bibliotheek", "place_id"]
+    assert len(libs)
+    best = None
+    for pid in libs:
+        c = compare(base, run(prep, older, scenario=Scenario(removed=(pid,))))
+        drop = c.totals()["echte_keuze_voor"] - c.totals()["echte_keuze_na"]
+        if best is None or drop > best[0]:
+            best = (drop, c)
+    drop, c = best
+    assert drop > 0
+    t = c.table.dropna(subset=["echte_keuze_voor"])
+    assert (t["echte_keuze_na"] <= t["echte_keuze_voor"]).all()
+    # the totals agree with the choice layer of each run (known buurten only)
+    assert c.totals()["echte_keuze_voor"] == ch.headline(base)["echte_keuze"]
+    assert c.totals()["echte_keuze_na"] == ch.headline(c.after)["echte_keuze"]
