@@ -106,9 +106,11 @@ def compare(before: Result, after: Result, *,
         now = o["dist_m"].to_numpy() <= after.profile.max_distance_m
         area = o["area"].to_numpy()
         gained = pd.Series(np.where(now & ~was, w, 0.0)).groupby(area).sum()
-        lost = pd.Series(np.where(was & ~now, w, 0.0)).groupby(area).sum()
-        t["gewonnen"] = np.round(t["buurtcode"].map(gained).fillna(0.0))
-        t["verloren"] = np.round(t["buurtcode"].map(lost).fillna(0.0))
+        # whole persons with gained − lost = the change in the (rounded) counts, exactly
+        g = np.round(t["buurtcode"].map(gained).fillna(0.0))
+        lo = g - t["verschil"]
+        t["gewonnen"] = np.where(lo < 0, t["verschil"], g)
+        t["verloren"] = np.where(lo < 0, 0.0, lo)
     else:
         t["gewonnen"] = t["verschil"].clip(lower=0)
         t["verloren"] = (-t["verschil"]).clip(lower=0)

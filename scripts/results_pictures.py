@@ -1,11 +1,10 @@
 """The README pictures of issue 13, made from the real data in ../shared/data:
 
-* ``docs/choice_amsterdam.png``: Amsterdam Centrum (the real 0.8 km² OSM extract, the CBS
-  buurten wholly inside it): every home coloured by the number of kinds of meeting place within
-  500 m, and per buurt the share of 65+ with a real choice;
+* ``docs/choice_delft.png``: Delft (the whole city's OSM ways, parks layer and address points):
+  per buurt the share of 65+ with a real choice, and the places by sphere;
 * ``docs/ageing_utrecht.png``: Utrecht, change in residents 65+ per buurt 2023→2024 (CBS);
-* ``docs/compare_delft.png``: the one-page before/after PDF for closing the place of the TU
-  Delft extract whose closure loses the most 65+ reach, rendered with pdftoppm.
+* ``docs/compare_delft.png``: the one-page before/after PDF for closing the Delft library
+  whose closure costs the most 65+ their real choice, rendered with pdftoppm.
 
 Run from a checkout: ``.venv/bin/python scripts/results_pictures.py`` (needs poppler-utils).
 Pictures of results only; no data file is written outside a temporary folder.
@@ -26,8 +25,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
 from geo.boundaries import read_boundaries  # noqa: E402
 from geo.profiles import load_profiles  # noqa: E402
@@ -40,58 +38,47 @@ from layers.compare_report import write_comparison_pdf  # noqa: E402
 from layers.datasets import discover, find_area  # noqa: E402
 from layers.fmt import fmt_int, fmt_pct  # noqa: E402
 from layers.scenario import Scenario  # noqa: E402
-from tests.layers.real_data import amsterdam_centre, delft_tu  # noqa: E402
+from tests.layers.real_data import delft_city  # noqa: E402
 
 DOCS = REPO_ROOT / "docs"
 NOTE = "Kaart © OpenStreetMap-bijdragers (ODbL); buurten en inwoners © CBS (CC BY 4.0)."
 
 
 def choice_picture(tmp: Path) -> Path:
+    del tmp
     older = load_profiles()[0]["older"]
-    r = run(prepare(amsterdam_centre(tmp / "ams")), older)
-    c = ch.category_reach(r)
+    r = run(prepare(delft_city()), older)
     cols = ch.choice_columns(r)
-    fig, ax = plt.subplots(figsize=(9, 7.5), dpi=110)
-    t = r.table
-    t.boundary.plot(ax=ax, color="black", lw=0.8)
-    o = r.origins
-    top = max(4, len(c.categories))
-    cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, top + 1)))
-    known = ~np.isnan(c.dist).any(axis=1)  # homes in buurten outside the data: unknown
-    x, y = o["x"].to_numpy(), o["y"].to_numpy()
-    ax.scatter(x[~known], y[~known], s=5, c="#bdbdbd", lw=0,
-               label="woning buiten de gegevens (onbekend)")
-    sc = ax.scatter(x[known], y[known], c=c.n_categories[known], cmap=cmap,
-                    norm=BoundaryNorm(np.arange(-0.5, top + 1.5), top + 1), s=7, lw=0)
-    no = known & ~c.real_choice
-    ax.scatter(x[no], y[no], s=16, facecolor="none", edgecolor="red", lw=0.6)
+    t = r.table.assign(share=cols["aandeel_echte_keuze"].to_numpy())
+    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    known = t["share"].notna()
+    t[~known].plot(ax=ax, color="#e0e0e0", edgecolor="#777777", lw=0.4, hatch="///")
+    t[known].plot(ax=ax, column="share", cmap="viridis", vmin=0, vmax=1, edgecolor="#333333",
+                  lw=0.4, legend=True, legend_kwds={"label": "aandeel 65-plussers met echte "
+                                                             "keuze", "shrink": 0.55})
     pts = r.places.geometry.representative_point()
     inst = (r.places["sfeer"] == "institutioneel").to_numpy()
-    ax.scatter(pts.x[inst], pts.y[inst], marker="s", s=60, c="white", edgecolors="black",
-               label="institutioneel (bibliotheek, buurthuis)")
-    ax.scatter(pts.x[~inst], pts.y[~inst], marker="^", s=70, c="white", edgecolors="black",
-               label="gemeenschappelijk (park, kerk, vereniging)")
-    names = t["buurtnaam"].where(t["buurtnaam"].notna(), t["buurtcode"])
-    for g, share, name in zip(t.geometry, cols["aandeel_echte_keuze"], names, strict=True):
-        p = g.representative_point()
-        what = f"{fmt_pct(share)} echte keuze" if share == share else "buiten de gegevens"
-        ax.annotate(f"{name}\n{what}", (p.x, p.y), ha="center",
-                    fontsize=7, bbox={"facecolor": "white", "alpha": 0.8, "pad": 1.5,
-                                      "edgecolor": "none"})
-    fig.colorbar(sc, ax=ax, shrink=0.6, ticks=range(top + 1),
-                 label="soorten ontmoetingsplekken binnen 500 m")
-    ax.scatter([], [], s=16, facecolor="none", edgecolor="red", label="woning zonder echte keuze")
+    park = (r.places["categorie"] == "park").to_numpy()
+    ax.scatter(pts.x[park], pts.y[park], marker=".", s=18, c="#7fbf7b", edgecolors="none",
+               label="park / plantsoen (gemeenschappelijk)")
+    ax.scatter(pts.x[~inst & ~park], pts.y[~inst & ~park], marker="^", s=45, c="white",
+               edgecolors="black", label="kerk, vereniging (gemeenschappelijk)")
+    ax.scatter(pts.x[inst], pts.y[inst], marker="s", s=45, c="white", edgecolors="black",
+               label="buurthuis, bibliotheek (institutioneel)")
+    x0, y0, x1, y1 = t.total_bounds
+    ax.set_xlim(x0 - 200, x1 + 200)
+    ax.set_ylim(y0 - 200, y1 + 200)
     ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
     head = ch.headline(r)
-    counted = int((~ch.unknown_reach(t)).sum())
-    ax.set_title(f"Amsterdam Centrum: {fmt_int(head['echte_keuze'])} van "
-                 f"{fmt_int(head['totaal'])} 65-plussers ({fmt_pct(head['aandeel_echte_keuze'])})"
-                 f" in de {counted} buurten die de gegevens dekken hebben een echte keuze\n"
-                 "(≥ 2 soorten plekken en beide sferen binnen 500 m)", fontsize=10)
+    ax.set_title(f"Delft: {fmt_int(head['echte_keuze'])} van {fmt_int(head['totaal'])} "
+                 f"65-plussers ({fmt_pct(head['aandeel_echte_keuze'])}) hebben een echte keuze"
+                 "\n(≥ 2 soorten ontmoetingsplekken en beide sferen binnen 500 m lopen)",
+                 fontsize=10)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    fig.text(0.01, 0.01, NOTE, fontsize=7)
-    return _save(fig, "choice_amsterdam.png")
+    fig.text(0.01, 0.01, NOTE + " Buurthuizen en bibliotheken alleen waar OSM ze op een "
+             "adrespunt heeft (ondergrens). Grijs: geen cijfers.", fontsize=7)
+    return _save(fig, "choice_delft.png")
 
 
 def ageing_picture() -> Path:
@@ -123,17 +110,24 @@ def ageing_picture() -> Path:
 
 
 def compare_picture(tmp: Path) -> Path:
+    """Close, one at a time, each library of whole-city Delft; draw the one that costs the
+    most 65+ their real choice."""
     older = load_profiles()[0]["older"]
-    prep = prepare(delft_tu())
+    prep = prepare(delft_city())
     base = run(prep, older)
+    libs = base.places.loc[base.places["categorie"] == "bibliotheek", "place_id"]
     options = {pid: compare(base, run(prep, older, scenario=Scenario(removed=(pid,))))
-               for pid in base.places["place_id"]}
-    pid = max(options, key=lambda p: options[p].totals()["verloren"])
-    name = base.places.set_index("place_id").at[pid, "naam"]
+               for pid in libs}
+
+    def lost_choice(pid: str) -> float:
+        tot = options[pid].totals()
+        return tot["echte_keuze_voor"] - tot["echte_keuze_na"]
+
+    pid = max(options, key=lost_choice)
     cmp = options[pid]
-    cmp.labels = ("nu", f"{name} dicht")
+    cmp.labels = ("nu", "één bibliotheek dicht")
     pdf = write_comparison_pdf(cmp, tmp / "v.pdf",
-                               title="Ontmoetingskaart – Delft (TU-wijk): een plek dicht")
+                               title="Ontmoetingskaart – Delft: één bibliotheek dicht")
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(pdf),
                     str(tmp / "v")], check=True)
     out = DOCS / "compare_delft.png"
