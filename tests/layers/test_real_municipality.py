@@ -58,8 +58,11 @@ def results(prepared) -> dict:
 
 
 def _by_folder(d: dict, folder: str, kind: str):
-    return next(v for k, v in d.items() if k.startswith(folder + "-")
-                and (v.area if hasattr(v, "area") else v.prepared.area).network_kind == kind)
+    def area(v):
+        return v.area if hasattr(v, "area") else v.prepared.area
+
+    return next(v for v in d.values()
+                if area(v).folder.name == folder and area(v).network_kind == kind)
 
 
 def test_every_network_source_in_every_folder_prepares(areas, prepared):
