@@ -15,7 +15,7 @@ import shapely
 
 from geo.coverage import aggregate_by_area
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
-from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
+from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result, data_categories_sentence
 from layers.fmt import fmt_int, fmt_m, fmt_pct
 
 SUPPRESS_BELOW = 10
@@ -293,6 +293,8 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("Ontmoetingsplekken gebruikt", fmt_int(len(result.places))),
         ("Gebieden", fmt_int(h["gebieden"])),
         ("Gedekt door de gegevens", h.get("dekking", "–")),
+        *([("Plekken in de gegevens", sentence)]
+          if (sentence := data_categories_sentence(result.prepared)) else []),
         ("Mediane afstand (gewogen)", fmt_m(_overall_median(result))),
     ]
 
