@@ -183,7 +183,7 @@ def build_network(
             if i < len(node_osm) and node_osm[i] == osm_id:
                 tags_by_index[int(i)] = tags
     attrs = ways.drop(columns=["node_ids", "lon", "lat"]).reset_index(drop=True)
-    return WalkNetwork(
+    return add_area_crossings(WalkNetwork(
         crs=crs,
         node_osm_id=node_osm,
         x=np.asarray(x, dtype=np.float64),
@@ -195,7 +195,77 @@ def build_network(
         ways=attrs,
         node_tags=tags_by_index,
         source=source,
-    )
+    ))
+
+
+#: Pedestrian areas with more outline nodes than this are crossed between their junctions and
+#: this many evenly spaced outline nodes (all pairs would grow quadratically).
+AREA_CROSSING_MAX_NODES = 80
+
+
+def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_NODES
+                       ) -> WalkNetwork:
+    """Let walkers cross ``area=yes`` squares instead of only walking round their outline.
+
+    For every closed way tagged ``area=yes`` (a pedestrian square, a platform), each junction
+    of its outline (a node where another way meets it) is joined by a straight segment to
+    every other outline node when that segment lies inside the area (concave corners are
+    walked round): people enter a square where a path meets it and head straight for where
+    they are going. Large outlines keep every junction plus ``max_nodes`` evenly spaced nodes.
+    The new segments belong to the area's way (same tags), so profiles treat them like the
+    square itself. Returns ``net`` with the segments appended (the original segments keep
+    their order and indices).
+    """
+    if "area" not in net.ways.columns or net.n_edges == 0:
+        return net
+    rows = np.nonzero(net.ways["area"].to_numpy(dtype=object) == "yes")[0]
+    if len(rows) == 0:
+        return net
+    order = np.argsort(net.edge_way, kind="stable")
+    ew = net.edge_way[order]
+    # how many ways touch each node, to find where other paths meet an outline
+    pairs = np.unique(np.c_[np.r_[net.edge_u, net.edge_v], np.r_[net.edge_way, net.edge_way]],
+                      axis=0)
+    n_ways = np.bincount(pairs[:, 0], minlength=net.n_nodes)
+    new_u, new_v, new_way = [], [], []
+    for w in rows.tolist():
+        lo, hi = np.searchsorted(ew, [w, w + 1])
+        e = order[lo:hi]
+        if len(e) < 3 or net.edge_u[e[0]] != net.edge_v[e[-1]]:
+            continue  # not a closed outline (e.g. clipped at the extract's edge)
+        if (net.edge_u[e[1:]] != net.edge_v[e[:-1]]).any():
+            continue
+        ring = net.edge_u[e]
+        poly = shapely.make_valid(shapely.Polygon(np.c_[net.x[ring], net.y[ring]]))
+        if poly.area < 1.0:
+            continue
+        cand = np.unique(ring)
+        if len(cand) > max_nodes:
+            junction = cand[n_ways[cand] > 1]
+            spaced = ring[np.linspace(0, len(ring) - 1, max_nodes).astype(int)]
+            cand = np.unique(np.r_[junction, spaced])
+        i, j = np.triu_indices(len(cand), 1)
+        a, b = cand[i], cand[j]
+        meet = (n_ways[a] > 1) | (n_ways[b] > 1)  # one end where another path meets the square
+        a, b = a[meet], b[meet]
+        lines = shapely.linestrings(np.stack([np.c_[net.x[a], net.y[a]],
+                                              np.c_[net.x[b], net.y[b]]], axis=1))
+        inside = poly.buffer(0.05)
+        shapely.prepare(inside)
+        ok = shapely.covers(inside, lines)
+        new_u.append(a[ok])
+        new_v.append(b[ok])
+        new_way.append(np.full(int(ok.sum()), w, dtype=np.int64))
+    if not new_u or not sum(len(x) for x in new_u):
+        return net
+    u = np.concatenate(new_u)
+    v = np.concatenate(new_v)
+    length = np.hypot(net.x[u] - net.x[v], net.y[u] - net.y[v])
+    net.edge_u = np.r_[net.edge_u, u]
+    net.edge_v = np.r_[net.edge_v, v]
+    net.edge_len = np.r_[net.edge_len, length]
+    net.edge_way = np.r_[net.edge_way, np.concatenate(new_way)]
+    return net
 
 
 def network_from_extract(extract: OsmExtract, *, crs: str | None = None) -> WalkNetwork:
