@@ -261,6 +261,7 @@ def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_N
     u = np.concatenate(new_u)
     v = np.concatenate(new_v)
     length = np.hypot(net.x[u] - net.x[v], net.y[u] - net.y[v])
+    net.__dict__["n_osm_edges"] = net.n_edges  # segments before these are OSM's own
     net.edge_u = np.r_[net.edge_u, u]
     net.edge_v = np.r_[net.edge_v, v]
     net.edge_len = np.r_[net.edge_len, length]

@@ -179,19 +179,23 @@ def _cache(net: WalkNetwork) -> dict:
     return net.__dict__.setdefault("_walkrules_cache", {})
 
 
-def sidepath_edges(net: WalkNetwork) -> np.ndarray:
-    """Per segment: True where a trottoir or voetpad runs alongside.
+def sidepath_edges(net: WalkNetwork, which: np.ndarray | None = None) -> np.ndarray:
+    """Per segment: True where a trottoir or voetpad runs alongside (computed for the
+    segments in the boolean mask ``which``, default all; False elsewhere).
 
     The test (chosen here, documented in the README): the segment's midpoint lies within
     :data:`SIDEPATH_FOOTWAY_M` of a segment of a ``footway``/``pedestrian`` way or a ``path``
     with ``foot=designated``, or within :data:`SIDEPATH_ROAD_M` of a road segment whose
     ``sidewalk``/``sidewalk:*`` says there is a sidewalk, and the two segments are within
     :data:`SIDEPATH_ANGLE_DEG` of parallel. Ways with ``foot=no|use_sidepath|private`` are no
-    voetpad. Without a ``sidewalk`` column only mapped footways count.
+    voetpad. Without a ``sidewalk`` column only mapped footways count. The outline of a
+    pedestrian area counts; the segments across it do not (they lie inside the square).
     """
+    which = np.ones(net.n_edges, dtype=bool) if which is None else np.asarray(which, dtype=bool)
+    key = ("sidepath", which.tobytes())
     cache = _cache(net)
-    if "sidepath" in cache:
-        return cache["sidepath"]
+    if key in cache:
+        return cache[key]
     ways = net.ways
     hw = _col(ways, "highway")
     foot = _col(ways, "foot")
@@ -203,6 +207,9 @@ def sidepath_edges(net: WalkNetwork) -> np.ndarray:
     road = np.isin(hw, ROAD_HIGHWAYS) & sidewalk
     e_foot = footway[net.edge_way]
     e_road = road[net.edge_way]
+    if "area" in ways.columns:  # segments across a square are no path alongside anything
+        area = (ways["area"].to_numpy(dtype=object) == "yes")[net.edge_way]
+        e_foot &= ~area | _outline(net)
     out = np.zeros(net.n_edges, dtype=bool)
     mx = (net.x[net.edge_u] + net.x[net.edge_v]) / 2
     my = (net.y[net.edge_u] + net.y[net.edge_v]) / 2
@@ -213,20 +220,29 @@ def sidepath_edges(net: WalkNetwork) -> np.ndarray:
     ux, uy = dx / norm, dy / norm
     cos_max = np.cos(np.radians(SIDEPATH_ANGLE_DEG))
     segs = net.segments()
-    mids = shapely.points(mx, my)
+    asked = np.nonzero(which)[0]
+    mids = shapely.points(mx[asked], my[asked])
     for cand, radius in ((np.nonzero(e_foot)[0], SIDEPATH_FOOTWAY_M),
                          (np.nonzero(e_road)[0], SIDEPATH_ROAD_M)):
         if len(cand) == 0:
             continue
         tree = shapely.STRtree(segs[cand])
         q, c = tree.query(mids, predicate="dwithin", distance=radius)
-        other = cand[c]
+        q, other = asked[q], cand[c]
         keep = (q != other) & (net.edge_way[q] != net.edge_way[other])
         q, other = q[keep], other[keep]
         parallel = np.abs(ux[q] * ux[other] + uy[q] * uy[other]) >= cos_max
         out[q[parallel]] = True
-    cache["sidepath"] = out
+    cache[key] = out
     return out
+
+
+def _outline(net: WalkNetwork) -> np.ndarray:
+    """Segments between consecutive OSM nodes, i.e. not added across a square by
+    :func:`geo.network.add_area_crossings` (which appends them and records how many came
+    before)."""
+    first_added = int(net.__dict__.get("n_osm_edges", net.n_edges))
+    return np.arange(net.n_edges) < first_added
 
 
 def _col(ways: pd.DataFrame, key: str) -> np.ndarray:
@@ -256,10 +272,14 @@ def edge_rules(net: WalkNetwork, rules: Sequence[Rule]) -> EdgeRules:
     allowed = e_walk == "yes"
     cond = e_walk == "no_sidepath"
     if cond.any():
-        allowed |= cond & ~sidepath_edges(net)
+        allowed |= cond & ~sidepath_edges(net, cond)
     hw = _col(net.ways, "highway")[net.edge_way]
     cycle = allowed & ((hw == "cycleway") | cond)
-    out = EdgeRules(allowed, rule_of[net.edge_way], cycle, tuple(missing_tags(rules, net.ways)))
+    missing = missing_tags(rules, net.ways)
+    if any(r.walk == "no_sidepath" for r in rules) and all(
+            k in missing_tags([Rule(((k, (ANY,)),), "no")], net.ways) for k in SIDEWALK_KEYS):
+        missing.append("sidewalk")  # the sidepath test then sees mapped footways only
+    out = EdgeRules(allowed, rule_of[net.edge_way], cycle, tuple(missing))
     cache[key] = out
     return out
 
