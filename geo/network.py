@@ -218,28 +218,34 @@ def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_N
     """
     if "area" not in net.ways.columns or net.n_edges == 0:
         return net
-    rows = np.nonzero(net.ways["area"].to_numpy(dtype=object) == "yes")[0]
-    if len(rows) == 0:
+    is_area = net.ways["area"].to_numpy(dtype=object) == "yes"
+    if not is_area.any():
         return net
-    order = np.argsort(net.edge_way, kind="stable")
-    ew = net.edge_way[order]
+    # a way may come in pieces (an online graph stores one row per segment): group by OSM id
+    way_id = (net.ways["osm_id"].to_numpy() if "osm_id" in net.ways.columns
+              else np.arange(len(net.ways)))
+    e_id = way_id[net.edge_way]
     # how many ways touch each node, to find where other paths meet an outline
-    pairs = np.unique(np.c_[np.r_[net.edge_u, net.edge_v], np.r_[net.edge_way, net.edge_way]],
-                      axis=0)
+    pairs = np.unique(np.c_[np.r_[net.edge_u, net.edge_v], np.r_[e_id, e_id]], axis=0)
     n_ways = np.bincount(pairs[:, 0], minlength=net.n_nodes)
+    order = np.argsort(e_id, kind="stable")
+    sorted_id = e_id[order]
     new_u, new_v, new_way = [], [], []
-    for w in rows.tolist():
-        lo, hi = np.searchsorted(ew, [w, w + 1])
+    for w in np.unique(way_id[is_area]).tolist():
+        lo = np.searchsorted(sorted_id, w, side="left")
+        hi = np.searchsorted(sorted_id, w, side="right")
         e = order[lo:hi]
-        if len(e) < 3 or net.edge_u[e[0]] != net.edge_v[e[-1]]:
+        if len(e) < 3:
+            continue
+        segs = shapely.linestrings(np.stack([np.c_[net.x[net.edge_u[e]], net.y[net.edge_u[e]]],
+                                             np.c_[net.x[net.edge_v[e]], net.y[net.edge_v[e]]]],
+                                            axis=1))
+        polys = [p for p in shapely.get_parts(shapely.polygonize(segs)) if p.area >= 1.0]
+        if not polys:
             continue  # not a closed outline (e.g. clipped at the extract's edge)
-        if (net.edge_u[e[1:]] != net.edge_v[e[:-1]]).any():
-            continue
+        poly = shapely.union_all(polys)
         ring = net.edge_u[e]
-        poly = shapely.make_valid(shapely.Polygon(np.c_[net.x[ring], net.y[ring]]))
-        if poly.area < 1.0:
-            continue
-        cand = np.unique(ring)
+        cand = np.unique(np.r_[ring, net.edge_v[e]])
         if len(cand) > max_nodes:
             junction = cand[n_ways[cand] > 1]
             spaced = ring[np.linspace(0, len(ring) - 1, max_nodes).astype(int)]
@@ -255,7 +261,7 @@ def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_N
         ok = shapely.covers(inside, lines)
         new_u.append(a[ok])
         new_v.append(b[ok])
-        new_way.append(np.full(int(ok.sum()), w, dtype=np.int64))
+        new_way.append(np.full(int(ok.sum()), net.edge_way[e[0]], dtype=np.int64))
     if not new_u or not sum(len(x) for x in new_u):
         return net
     u = np.concatenate(new_u)
