@@ -94,7 +94,8 @@ class SegmentIndex:
         if self.target_ids is None:
             return np.zeros(len(x), dtype=bool)
         plain = self._snap(self.tree, self.edge_ids, x, y, max_dist)
-        return plain.ok & (self.snap(x, y, max_dist=max_dist).edge != plain.edge)
+        on_target = np.isin(plain.edge, self.target_ids)
+        return plain.ok & ~on_target & (self.snap(x, y, max_dist=max_dist).edge != plain.edge)
 
     def _snap(self, tree: shapely.STRtree, ids: np.ndarray, x: np.ndarray, y: np.ndarray,
               max_dist: float) -> Snapped:

@@ -68,7 +68,8 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
     if not er.cycleway.any():
         return {"homes": 0, "weight": 0.0, "segments": 0}
     cache = state.setdefault("cycleway", {})
-    key = use.tobytes()
+    limit = profile.max_distance_m
+    key = (use.tobytes(), limit)  # one mask serves profiles that differ in speed or minutes
     if key in cache:
         return cache[key]
     if "state" not in cache:
@@ -78,7 +79,6 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
             net, base & ~er.cycleway, (ax, ay),
             (prep.origins["x"].to_numpy(), prep.origins["y"].to_numpy()),
             max_snap_m=max_snap_m)
-    limit = profile.max_distance_m
     dists = []
     for st in (state, cache["state"]):
         acc: Snapped = st["access"]
