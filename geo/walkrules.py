@@ -202,8 +202,8 @@ def sidepath_edges(net: WalkNetwork, which: np.ndarray | None = None) -> np.ndar
     foot_ok = ~np.isin(foot, ["no", "use_sidepath", "private"])
     footway = (np.isin(hw, FOOTWAY_HIGHWAYS) | ((hw == "path") & (foot == "designated"))) & foot_ok
     sidewalk = np.zeros(len(ways), dtype=bool)
-    for key in SIDEWALK_KEYS:
-        sidewalk |= np.isin(_col(ways, key), SIDEWALK_VALUES)
+    for tag in SIDEWALK_KEYS:
+        sidewalk |= np.isin(_col(ways, tag), SIDEWALK_VALUES)
     road = np.isin(hw, ROAD_HIGHWAYS) & sidewalk
     e_foot = footway[net.edge_way]
     e_road = road[net.edge_way]
@@ -307,7 +307,19 @@ def could_walk(tags: Mapping[str, str | None], *, path: str | Path | None = None
         path = REPO_ROOT / "data" / "profiles.toml"
     if tags.get("highway") is None:
         return False
-    return any(decide(rs, tags) != "no" for rs in _rule_sets(str(path)))
+    keys = _rule_keys(str(path))
+    return _could_walk(str(path), tuple(tags.get(k) for k in keys))
+
+
+@lru_cache(maxsize=4)
+def _rule_keys(path: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k for rs in _rule_sets(path) for r in rs for k, _ in r.when))
+
+
+@lru_cache(maxsize=4096)
+def _could_walk(path: str, values: tuple[str | None, ...]) -> bool:
+    tags = dict(zip(_rule_keys(path), values, strict=True))
+    return any(decide(rs, tags) != "no" for rs in _rule_sets(path))
 
 
 def markdown_table(profiles: Mapping[str, Sequence[Rule]], base: Sequence[Rule]) -> str:
