@@ -246,3 +246,28 @@ def test_layer_with_only_highway_falls_back_and_says_so(delft, profiles):
 def test_readme_shows_the_rule_table_of_the_file(profiles):
     table = markdown_table({k: p.walk_rules for k, p in profiles.items()}, default_rules())
     assert table in README.read_text(encoding="utf-8")
+
+
+def test_every_rule_decides_some_real_way(helsinki_pbf, profiles):
+    """Each rule of the table is the deciding rule for at least one way of the three extracts,
+    except the path-as-fietspad rule: none of them maps a fietspad that way (checked here)."""
+    import pandas as pd
+
+    from geo.walkrules import decide, way_decisions
+
+    rows = []
+    for path in (_real("delft/tudelft.osm.pbf"), _real("amsterdam/amsterdam.osm.gz"),
+                 helsinki_pbf):
+        for w in osmium.FileProcessor(str(path), osmium.osm.WAY):
+            if "highway" in w.tags:
+                rows.append(dict(w.tags))
+    ways = pd.DataFrame(rows)
+    for pid in ("older", "rollator"):
+        rules = profiles[pid].walk_rules
+        _, rule_of = way_decisions(rules, ways)
+        used = set(rule_of.tolist())
+        unused = [r for i, r in enumerate(rules) if i not in used]
+        assert [r.label() for r in unused] == ["highway=path, bicycle=designated, foot=(absent)"]
+    fietspad_path = {"highway": "path", "bicycle": "designated"}
+    assert decide(profiles["older"].walk_rules, fietspad_path) == "no_sidepath"
+    assert decide(profiles["older"].walk_rules, {**fietspad_path, "foot": "yes"}) == "yes"
