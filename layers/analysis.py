@@ -27,7 +27,7 @@ from geo.online import read_bundle
 from geo.overpass import read_overpass
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
-from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
+from geo.routing import DistanceField, Snapped, distances_at, nearest_sources
 from geo.sniff import classify_file, read_network_source
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
@@ -35,6 +35,8 @@ from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
 from layers.places import access_points, merge_places, places_from_list, places_from_osm
 from layers.scenario import Scenario
+from layers.sensitivity import notes as sensitivity_notes
+from layers.sensitivity import routing_entries
 from layers.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[float, str], None]
@@ -117,15 +119,14 @@ class Prepared:
         mask = edge_mask(self.net, profile)
         key = None if mask is None else mask.tobytes()
         if key not in self._by_mask:
-            idx = SegmentIndex(self.net, mask)
+            # snaps only onto parts that matter (no fragments); see layers.sensitivity
             ax, ay, _ = self._access
-            self._by_mask[key] = {
-                "adjacency": self.net.adjacency(mask),
-                "index": idx,
-                "origins": idx.snap(self.origins["x"].to_numpy(), self.origins["y"].to_numpy(),
-                                    max_dist=MAX_SNAP_M),
-                "access": idx.snap(ax, ay, max_dist=MAX_SNAP_M),
-            }
+            self._by_mask[key] = routing_entries(
+                self.net, mask, (ax, ay),
+                (self.origins["x"].to_numpy(), self.origins["y"].to_numpy()),
+                max_snap_m=MAX_SNAP_M)
+            if mask is not None:
+                self._by_mask[key]["mask"] = mask
         return self._by_mask[key]
 
 
@@ -615,6 +616,10 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
     excl = state[key]
     if excl:
         notes.append(excl)
+    notes += sensitivity_notes(prep, state, profile, keep[: len(prep.places)][prep._access[2]],
+                               max_snap_m=MAX_SNAP_M,
+                               what=DEMAND_LABEL[prep.demand].split(" (")[0],
+                               counted=counted)
     return notes
 
 

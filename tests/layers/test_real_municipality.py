@@ -186,7 +186,7 @@ def test_network_distances_equal_networkx(prepared):
     state = prep.routing_state(PROFILE)
     acc = state["access"]
     field = nearest_sources(prep.net, acc, adjacency=state["adjacency"])
-    g = prep.net.to_networkx()
+    g = prep.net.to_networkx(state.get("mask"))
     ok = np.nonzero(acc.ok)[0]
     for i in ok:
         e = acc.edge[i]
