@@ -629,7 +629,9 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame,
     assert a is not None
     t = gpd.GeoDataFrame(
         {"buurtcode": a["code"], "buurtnaam": a["naam"], "wijkcode": a["wijkcode"],
-         "inwoners": a["inwoners"], "inwoners_65plus": a["inwoners_65plus"]},
+         "inwoners": a["inwoners"], "inwoners_65plus": a["inwoners_65plus"],
+         "inwoners_65plus_geschat": (a["inwoners_65plus_geschat"].fillna(False).astype(bool)
+                                     if "inwoners_65plus_geschat" in a else False)},
         geometry=a.geometry.values, crs=a.crs,
     )
     within = agg["within"].to_numpy()

@@ -31,6 +31,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "wijknaam": "Naam van de wijk (CBS)",
     "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten)",
     "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS)",
+    "inwoners_65plus_geschat": "Waar: het aantal 65-plussers is een schatting in hele personen, "
+                               "inwoners × CBS-percentage / 100 (CBS gaf alleen het percentage)",
     "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek",
     "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand",
     "aandeel_binnen_bereik": "Aandeel (0–1) van de getelde groep binnen bereik",
