@@ -232,7 +232,10 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     prep.homes = homes
     if area.boundaries:
         b = read_boundaries(area.boundaries[0])
-        for key in ("warnings", "notes", "problems"):
+        # the file's own figures are replaced by a CBS table's, and so are its notes on them
+        keys = ("warnings", "problems") if population is not None else (
+            "warnings", "notes", "problems")
+        for key in keys:
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
         use_buurten(prep, b)
         refuse_if_elsewhere(prep, extract)
@@ -603,8 +606,19 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
         # a place is unusable only when none of its access points reaches a path
         nearest = pd.Series(acc.dist).groupby(prep._access[2]).min()
         per_place = nearest.reindex(range(len(prep.places))).fillna(np.inf).to_numpy()
-        far = far_from_paths(prep.places[keep[: len(prep.places)]],
-                             per_place[keep[: len(prep.places)]], MAX_SNAP_M)
+        kept = keep[: len(prep.places)]
+        from_osm = prep.places["bron"].astype(str).str.startswith("OpenStreetMap").to_numpy()
+        far_osm = kept & from_osm & ~(per_place <= MAX_SNAP_M)
+        if far_osm.any():  # map data beyond the network's reach: one line, not one per place
+            names = [n for n in prep.places.loc[far_osm, "naam"] if isinstance(n, str) and n]
+            shown = ", ".join(names[:5]) + (f" en {len(names) - 5} meer" if len(names) > 5 else "")
+            notes.append(
+                f"{fmt_int(int(far_osm.sum()))} ontmoetingsplekken uit de kaartgegevens liggen "
+                f"verder dan {MAX_SNAP_M:.0f} m van een bruikbaar pad (meestal buiten het "
+                "loopnetwerk in de gegevens) en tellen niet mee" + (f": {shown}." if shown
+                                                                      else "."))
+        own = kept & ~from_osm
+        far = far_from_paths(prep.places[own], per_place[own], MAX_SNAP_M)
         notes += [f"Ontmoetingsplek niet gebruikt: {p}" for p in far]
     if period is not None:
         n_unknown = int(unknown_hours.sum())
