@@ -22,7 +22,7 @@ from geo.export import to_geojson, write_csv, write_gpkg
 from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
-from layers.analysis import Prepared, Result, prepare, run
+from layers.analysis import Prepared, Result, data_categories_sentence, prepare, run
 from layers.cbsmap import cbs_map
 from layers.cbsview import cbs_view
 from layers.datasets import AreaData, discover, find_area
@@ -185,8 +185,13 @@ def _place_filters(prep: Prepared):
     cats = sorted(set(prep.places["categorie"]))
     spheres = sorted(set(prep.places["sfeer"]))
     with st.sidebar:
+        what = prep.category_data
         chosen = st.multiselect("Soorten plekken", cats, default=cats, key="categorieen",
-                                format_func=tax.label)
+                                format_func=lambda c: tax.label(c) + (
+                                    " (deels in de gegevens)" if what.get(c) == "deels" else ""))
+        sentence = data_categories_sentence(prep)
+        if sentence:
+            st.caption(esc(sentence))
         chosen_s = st.multiselect("Sfeer van de sociale basis", spheres, default=spheres,
                                   key="sferen", format_func=str.capitalize)
         period_ids = ["altijd", *PERIODS]
@@ -269,6 +274,9 @@ def _headline(result: Result, base: Result | None) -> None:
     c2.markdown("**Grootste tekorten**  \n" + (
         "  \n".join(f"{i}. {esc(w)}" for i, w in enumerate(worst, 1)) or "geen"))
     spheres = places_by_sphere(result)
+    sentence = data_categories_sentence(result.prepared)
+    if sentence:
+        st.caption("Welke plekken de gegevens kennen: " + esc(sentence))
     if h.get("gebieden_buiten") or h.get("gebieden_rand"):
         st.caption(f"Deze cijfers gelden voor het deel dat het loopnetwerk in de gegevens dekt: "
                    f"{esc(h['dekking'])}. Grijze buurten liggen buiten de gegevens (geen "

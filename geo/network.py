@@ -183,7 +183,7 @@ def build_network(
             if i < len(node_osm) and node_osm[i] == osm_id:
                 tags_by_index[int(i)] = tags
     attrs = ways.drop(columns=["node_ids", "lon", "lat"]).reset_index(drop=True)
-    return WalkNetwork(
+    return add_area_crossings(WalkNetwork(
         crs=crs,
         node_osm_id=node_osm,
         x=np.asarray(x, dtype=np.float64),
@@ -195,7 +195,84 @@ def build_network(
         ways=attrs,
         node_tags=tags_by_index,
         source=source,
-    )
+    ))
+
+
+#: Pedestrian areas with more outline nodes than this are crossed between their junctions and
+#: this many evenly spaced outline nodes (all pairs would grow quadratically).
+AREA_CROSSING_MAX_NODES = 80
+
+
+def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_NODES
+                       ) -> WalkNetwork:
+    """Let walkers cross ``area=yes`` squares instead of only walking round their outline.
+
+    For every closed way tagged ``area=yes`` (a pedestrian square, a platform), each junction
+    of its outline (a node where another way meets it) is joined by a straight segment to
+    every other outline node when that segment lies inside the area (concave corners are
+    walked round): people enter a square where a path meets it and head straight for where
+    they are going. Large outlines keep every junction plus ``max_nodes`` evenly spaced nodes.
+    The new segments belong to the area's way (same tags), so profiles treat them like the
+    square itself. Returns ``net`` with the segments appended (the original segments keep
+    their order and indices).
+    """
+    if "area" not in net.ways.columns or net.n_edges == 0:
+        return net
+    is_area = net.ways["area"].to_numpy(dtype=object) == "yes"
+    if not is_area.any():
+        return net
+    # a way may come in pieces (an online graph stores one row per segment): group by OSM id
+    way_id = (net.ways["osm_id"].to_numpy() if "osm_id" in net.ways.columns
+              else np.arange(len(net.ways)))
+    e_id = way_id[net.edge_way]
+    # how many ways touch each node, to find where other paths meet an outline
+    pairs = np.unique(np.c_[np.r_[net.edge_u, net.edge_v], np.r_[e_id, e_id]], axis=0)
+    n_ways = np.bincount(pairs[:, 0], minlength=net.n_nodes)
+    order = np.argsort(e_id, kind="stable")
+    sorted_id = e_id[order]
+    new_u, new_v, new_way = [], [], []
+    for w in np.unique(way_id[is_area]).tolist():
+        lo = np.searchsorted(sorted_id, w, side="left")
+        hi = np.searchsorted(sorted_id, w, side="right")
+        e = order[lo:hi]
+        if len(e) < 3:
+            continue
+        segs = shapely.linestrings(np.stack([np.c_[net.x[net.edge_u[e]], net.y[net.edge_u[e]]],
+                                             np.c_[net.x[net.edge_v[e]], net.y[net.edge_v[e]]]],
+                                            axis=1))
+        polys = [p for p in shapely.get_parts(shapely.polygonize(segs)) if p.area >= 1.0]
+        if not polys:
+            continue  # not a closed outline (e.g. clipped at the extract's edge)
+        poly = shapely.union_all(polys)
+        ring = net.edge_u[e]
+        cand = np.unique(np.r_[ring, net.edge_v[e]])
+        if len(cand) > max_nodes:
+            junction = cand[n_ways[cand] > 1]
+            spaced = ring[np.linspace(0, len(ring) - 1, max_nodes).astype(int)]
+            cand = np.unique(np.r_[junction, spaced])
+        i, j = np.triu_indices(len(cand), 1)
+        a, b = cand[i], cand[j]
+        meet = (n_ways[a] > 1) | (n_ways[b] > 1)  # one end where another path meets the square
+        a, b = a[meet], b[meet]
+        lines = shapely.linestrings(np.stack([np.c_[net.x[a], net.y[a]],
+                                              np.c_[net.x[b], net.y[b]]], axis=1))
+        inside = poly.buffer(0.05)
+        shapely.prepare(inside)
+        ok = shapely.covers(inside, lines)
+        new_u.append(a[ok])
+        new_v.append(b[ok])
+        new_way.append(np.full(int(ok.sum()), net.edge_way[e[0]], dtype=np.int64))
+    if not new_u or not sum(len(x) for x in new_u):
+        return net
+    u = np.concatenate(new_u)
+    v = np.concatenate(new_v)
+    length = np.hypot(net.x[u] - net.x[v], net.y[u] - net.y[v])
+    net.__dict__["n_osm_edges"] = net.n_edges  # segments before these are OSM's own
+    net.edge_u = np.r_[net.edge_u, u]
+    net.edge_v = np.r_[net.edge_v, v]
+    net.edge_len = np.r_[net.edge_len, length]
+    net.edge_way = np.r_[net.edge_way, np.concatenate(new_way)]
+    return net
 
 
 def network_from_extract(extract: OsmExtract, *, crs: str | None = None) -> WalkNetwork:

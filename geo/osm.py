@@ -22,14 +22,17 @@ import shapely
 
 from geo.errors import InputError
 from geo.io import require_readable
+from geo.walkrules import could_walk
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
 #: highway values nobody may walk on (NL: ``trunk`` is an autoweg, closed to pedestrians).
+#: The rules themselves are data: ``[[walk_rules]]`` in data/profiles.toml (geo.walkrules).
 NOT_WALKABLE = frozenset(
     {
         "motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
         "raceway", "bus_guideway", "abandoned", "disused", "platform_edge", "escape",
+        "busway",
     }
 )
 #: access values that close a way to pedestrians unless ``foot`` opens it again.
@@ -39,6 +42,7 @@ OPEN_FOOT = frozenset({"yes", "designated", "permissive", "official"})
 EDGE_TAGS = (
     "highway", "name", "foot", "access", "footway", "sidewalk", "surface", "smoothness",
     "incline", "wheelchair", "step_count", "lit", "bridge", "tunnel", "area",
+    "bicycle", "moped", "sidewalk:both", "sidewalk:left", "sidewalk:right",
 )
 #: node tags kept for network nodes (kerbs, barriers, crossings).
 NODE_TAG_KEYS = ("kerb", "barrier", "highway", "wheelchair", "crossing", "amenity", "leisure")
@@ -124,14 +128,10 @@ def osm_extent(path: str | Path) -> shapely.Geometry | None:
 
 
 def is_walkable(tags: dict[str, str]) -> bool:
-    """True when a way with these tags may be walked on."""
-    hw = tags.get("highway")
-    if hw is None or hw in NOT_WALKABLE:
-        return False
-    foot = tags.get("foot")
-    if foot in ("no", "use_sidepath"):
-        return False
-    return not (tags.get("access") in CLOSED_ACCESS and foot not in OPEN_FOOT)
+    """Coarse pre-filter for readers: True when some profile could walk a way with these tags
+    (the walking rules of data/profiles.toml; a fietspad counts, the per-segment sidepath test
+    and each profile's own rules come later, in :func:`geo.profiles.edge_mask`)."""
+    return could_walk(tags)
 
 
 def read_osm(

@@ -48,31 +48,70 @@ class Snapped:
         )
 
 
-class SegmentIndex:
-    """A spatial index over the allowed segments of a network, reused across snaps."""
+#: A part of the network that is not connected to the main part, holds no meeting place and
+#: has less than this much path (metres) is a fragment: no snap target (see snap_targets).
+FRAGMENT_MAX_M = 1000.0
 
-    def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None) -> None:
+
+class SegmentIndex:
+    """A spatial index over the allowed segments of a network, reused across snaps.
+
+    ``targets`` (optional, see :func:`snap_targets`) restricts snapping to segments of parts
+    of the network that can matter; a point with no target segment within ``max_dist`` falls
+    back to its nearest allowed segment.
+    """
+
+    def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
+                 targets: np.ndarray | None = None) -> None:
         self.net = net
         self.edge_ids = (
             np.arange(net.n_edges) if edge_mask is None else np.nonzero(edge_mask)[0]
         )
-        self.tree = shapely.STRtree(net.segments()[self.edge_ids])
+        segs = net.segments()
+        self.tree = shapely.STRtree(segs[self.edge_ids])
+        self.target_ids: np.ndarray | None = None
+        if targets is not None:
+            t = self.edge_ids[np.asarray(targets, dtype=bool)[self.edge_ids]]
+            if len(t) < len(self.edge_ids):
+                self.target_ids = t
+                self.target_tree = shapely.STRtree(segs[t])
 
     def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
-        """Snap points (in the network CRS) onto their nearest allowed segment."""
+        """Snap points (in the network CRS) onto their nearest allowed (target) segment."""
+        if self.target_ids is None:
+            return self._snap(self.tree, self.edge_ids, x, y, max_dist)
+        out = self._snap(self.target_tree, self.target_ids, x, y, max_dist)
+        miss = np.nonzero(~out.ok)[0]
+        if len(miss):
+            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            alt = self._snap(self.tree, self.edge_ids, x[miss], y[miss], max_dist)
+            out.edge[miss], out.t[miss], out.dist[miss] = alt.edge, alt.t, alt.dist
+        return out
+
+    def moved(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> np.ndarray:
+        """Which points :meth:`snap` keeps off a fragment: their nearest allowed segment is
+        not a target, and a target segment lies within ``max_dist``."""
+        if self.target_ids is None:
+            return np.zeros(len(x), dtype=bool)
+        plain = self._snap(self.tree, self.edge_ids, x, y, max_dist)
+        on_target = np.isin(plain.edge, self.target_ids)
+        return plain.ok & ~on_target & (self.snap(x, y, max_dist=max_dist).edge != plain.edge)
+
+    def _snap(self, tree: shapely.STRtree, ids: np.ndarray, x: np.ndarray, y: np.ndarray,
+              max_dist: float) -> Snapped:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         k = len(x)
         edge = np.full(k, -1, dtype=np.int64)
         t = np.zeros(k)
         dist = np.full(k, np.inf)
-        if k == 0 or len(self.edge_ids) == 0:
+        if k == 0 or len(ids) == 0:
             return Snapped(edge, t, dist)
         pts = shapely.points(x, y)
         # query_nearest may return ties; keep the first hit per point
-        hits = self.tree.query_nearest(pts, all_matches=False)
+        hits = tree.query_nearest(pts, all_matches=False)
         pi, ti = hits[0], hits[1]
-        e = self.edge_ids[ti]
+        e = ids[ti]
         net = self.net
         ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
         bx, by = net.x[net.edge_v[e]], net.y[net.edge_v[e]]
@@ -87,6 +126,26 @@ class SegmentIndex:
         t[pi[keep]] = tt[keep]
         dist[pi] = d
         return Snapped(edge, t, dist)
+
+
+def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: np.ndarray, *,
+                 max_fragment_m: float = FRAGMENT_MAX_M) -> tuple[np.ndarray, np.ndarray]:
+    """Which allowed segments are snap targets, and the connected-part label of each segment.
+
+    A part of the (masked) network is a target when it is the largest part, holds one of the
+    ``anchor_edges`` (segments a meeting place snapped to) or has at least ``max_fragment_m``
+    of path; the rest are fragments (a square's outline that joins nothing, a footway cut off
+    by an OSM gap) that would swallow homes and report them unreachable.
+    """
+    mask = np.ones(net.n_edges, dtype=bool) if edge_mask is None else np.asarray(edge_mask)
+    _, labels = csgraph.connected_components(net.adjacency(mask), directed=False)
+    part = labels[net.edge_u]
+    length = np.bincount(part[mask], weights=net.edge_len[mask], minlength=labels.max() + 1)
+    keep = length >= max_fragment_m
+    keep[int(np.argmax(length))] = True
+    anchors = np.asarray(anchor_edges, dtype=np.int64)
+    keep[part[anchors[anchors >= 0]]] = True
+    return mask & keep[part], np.where(mask, part, -1)
 
 
 @dataclass(frozen=True)

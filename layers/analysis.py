@@ -27,7 +27,7 @@ from geo.online import read_bundle
 from geo.overpass import read_overpass
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
-from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
+from geo.routing import DistanceField, Snapped, distances_at, nearest_sources
 from geo.sniff import classify_file, read_network_source
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
@@ -35,6 +35,8 @@ from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
 from layers.places import access_points, merge_places, places_from_list, places_from_osm
 from layers.scenario import Scenario
+from layers.sensitivity import notes as sensitivity_notes
+from layers.sensitivity import routing_entries
 from layers.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[float, str], None]
@@ -117,15 +119,14 @@ class Prepared:
         mask = edge_mask(self.net, profile)
         key = None if mask is None else mask.tobytes()
         if key not in self._by_mask:
-            idx = SegmentIndex(self.net, mask)
+            # snaps only onto parts that matter (no fragments); see layers.sensitivity
             ax, ay, _ = self._access
-            self._by_mask[key] = {
-                "adjacency": self.net.adjacency(mask),
-                "index": idx,
-                "origins": idx.snap(self.origins["x"].to_numpy(), self.origins["y"].to_numpy(),
-                                    max_dist=MAX_SNAP_M),
-                "access": idx.snap(ax, ay, max_dist=MAX_SNAP_M),
-            }
+            self._by_mask[key] = routing_entries(
+                self.net, mask, (ax, ay),
+                (self.origins["x"].to_numpy(), self.origins["y"].to_numpy()),
+                max_snap_m=MAX_SNAP_M)
+            if mask is not None:
+                self._by_mask[key]["mask"] = mask
         return self._by_mask[key]
 
 
@@ -231,7 +232,10 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     prep.homes = homes
     if area.boundaries:
         b = read_boundaries(area.boundaries[0])
-        for key in ("warnings", "notes", "problems"):
+        # the file's own figures are replaced by a CBS table's, and so are its notes on them
+        keys = ("warnings", "problems") if population is not None else (
+            "warnings", "notes", "problems")
+        for key in keys:
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
         use_buurten(prep, b)
         refuse_if_elsewhere(prep, extract)
@@ -602,8 +606,19 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
         # a place is unusable only when none of its access points reaches a path
         nearest = pd.Series(acc.dist).groupby(prep._access[2]).min()
         per_place = nearest.reindex(range(len(prep.places))).fillna(np.inf).to_numpy()
-        far = far_from_paths(prep.places[keep[: len(prep.places)]],
-                             per_place[keep[: len(prep.places)]], MAX_SNAP_M)
+        kept = keep[: len(prep.places)]
+        from_osm = prep.places["bron"].astype(str).str.startswith("OpenStreetMap").to_numpy()
+        far_osm = kept & from_osm & ~(per_place <= MAX_SNAP_M)
+        if far_osm.any():  # map data beyond the network's reach: one line, not one per place
+            names = [n for n in prep.places.loc[far_osm, "naam"] if isinstance(n, str) and n]
+            shown = ", ".join(names[:5]) + (f" en {len(names) - 5} meer" if len(names) > 5 else "")
+            notes.append(
+                f"{fmt_int(int(far_osm.sum()))} ontmoetingsplekken uit de kaartgegevens liggen "
+                f"verder dan {MAX_SNAP_M:.0f} m van een bruikbaar pad (meestal buiten het "
+                "loopnetwerk in de gegevens) en tellen niet mee" + (f": {shown}." if shown
+                                                                      else "."))
+        own = kept & ~from_osm
+        far = far_from_paths(prep.places[own], per_place[own], MAX_SNAP_M)
         notes += [f"Ontmoetingsplek niet gebruikt: {p}" for p in far]
     if period is not None:
         n_unknown = int(unknown_hours.sum())
@@ -615,6 +630,10 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
     excl = state[key]
     if excl:
         notes.append(excl)
+    notes += sensitivity_notes(prep, state, profile, keep[: len(prep.places)][prep._access[2]],
+                               max_snap_m=MAX_SNAP_M,
+                               what=DEMAND_LABEL[prep.demand].split(" (")[0],
+                               counted=counted)
     return notes
 
 
@@ -624,7 +643,9 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame,
     assert a is not None
     t = gpd.GeoDataFrame(
         {"buurtcode": a["code"], "buurtnaam": a["naam"], "wijkcode": a["wijkcode"],
-         "inwoners": a["inwoners"], "inwoners_65plus": a["inwoners_65plus"]},
+         "inwoners": a["inwoners"], "inwoners_65plus": a["inwoners_65plus"],
+         "inwoners_65plus_geschat": (a["inwoners_65plus_geschat"].fillna(False).astype(bool)
+                                     if "inwoners_65plus_geschat" in a else False)},
         geometry=a.geometry.values, crs=a.crs,
     )
     within = agg["within"].to_numpy()

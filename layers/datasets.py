@@ -186,6 +186,10 @@ def scan_folder_areas(folder: Path) -> list[AreaData]:
     _name_from_population(common)
     if not networks:
         return [common]
+    if len(networks) == 1:  # one source: the folder is the area (``ontmoet coverage utrecht``)
+        kind, paths = networks[0]
+        return [replace(common, osm=paths, network_kind=kind,
+                        covered_km2=source_area_km2(kind, paths))]
     areas = []
     for kind, paths in networks:
         stem = paths[0].name.split(".")[0] if len(paths) == 1 else paths[0].parent.name

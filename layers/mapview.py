@@ -75,6 +75,8 @@ def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
         return screen_value(v, small)
 
     status = row.get("status")
+    unit = unit + (" (schatting uit het CBS-percentage)"
+                   if suffix == "65plus" and bool(row.get("inwoners_65plus_geschat")) else "")
     if status == "buiten":
         return (f"<b>{name}</b><br>{esc(unit)}: {count(total)}<br>"
                 "geen loopnetwerk in de gegevens: geen afstanden en geen cijfers binnen/buiten "

@@ -15,7 +15,7 @@ import shapely
 
 from geo.coverage import aggregate_by_area
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
-from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
+from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result, data_categories_sentence
 from layers.choice import choice_table, origin_columns, wijk_choice
 from layers.fmt import fmt_int, fmt_m, fmt_pct
 
@@ -32,6 +32,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "wijknaam": "Naam van de wijk (CBS)",
     "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten)",
     "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS)",
+    "inwoners_65plus_geschat": "Waar: het aantal 65-plussers is een schatting in hele personen, "
+                               "inwoners × CBS-percentage / 100 (CBS gaf alleen het percentage)",
     "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek",
     "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand",
     "aandeel_binnen_bereik": "Aandeel (0–1) van de getelde groep binnen bereik",
@@ -331,6 +333,8 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("Ontmoetingsplekken gebruikt", fmt_int(len(result.places))),
         ("Gebieden", fmt_int(h["gebieden"])),
         ("Gedekt door de gegevens", h.get("dekking", "–")),
+        *([("Plekken in de gegevens", sentence)]
+          if (sentence := data_categories_sentence(result.prepared)) else []),
         ("Mediane afstand (gewogen)", fmt_m(_overall_median(result))),
     ]
 

@@ -33,7 +33,6 @@ pytestmark = [
 DEMO = "demo-helsinki"
 TIMEOUT_MS = 60_000
 DOWNLOAD_LABEL = "Download resultaat per zeshoek (GeoJSON)"  # the demo has no buurten
-OSM_MISSING = "OSM-extract (voetpaden en ontmoetingsplekken) ontbreekt"
 EXCEPTION = '[data-testid="stException"]'
 
 
@@ -126,15 +125,18 @@ def test_demo_has_no_exception(demo_page: Any) -> None:
     assert "Traceback" not in demo_page.locator('[data-testid="stMain"]').inner_text()
 
 
-def test_default_area_warns_about_missing_osm(default_page: Any) -> None:
-    alerts = default_page.locator('[data-testid="stAlert"]')
-    alerts.first.wait_for()
-    texts = alerts.all_inner_texts()
-    assert any(OSM_MISSING in t for t in texts), texts
-    assert default_page.get_by_text(OSM_MISSING).first.is_visible()
+def test_default_area_is_a_real_dutch_area_with_its_coverage_said(default_page: Any) -> None:
+    """The dashboard opens on the most complete real Dutch area, draws its map and says what
+    part of the gemeente its figures cover (buurten outside the data have none)."""
+    wait_for_map(default_page, TIMEOUT_MS)
+    main = default_page.locator('[data-testid="stMain"]')
+    text = main.inner_text()
+    assert "Helsinki" not in text.split("\n")[2:5]  # not the demo
+    assert re.search(r"\d+ van \d+ buurten, [\d.]+ van [\d.]+ 65-plussers", text), text[:2000]
+    assert "Welke plekken de gegevens kennen" in text
     assert default_page.locator(EXCEPTION).count() == 0, (
         default_page.locator(EXCEPTION).all_inner_texts())
-    assert "Traceback" not in default_page.locator('[data-testid="stMain"]').inner_text()
+    assert "Traceback" not in text
 
 
 def test_clicking_the_map_adds_a_scenario_place(browser_ctx: tuple[str, Any]) -> None:

@@ -53,3 +53,53 @@ def test_steps_are_walkable_for_older_but_not_for_wheelchair(net):
     # and the nodes at the top of a flight of steps are unreachable or further in a wheelchair
     top = np.unique(np.r_[net.edge_u[steps], net.edge_v[steps]])
     assert (chair.dist[top] >= walk.dist[top]).all()
+
+
+def _write(tmp_path, text: str):
+    from geo.profiles import PROFILES_FILE
+
+    base = PROFILES_FILE.read_text(encoding="utf-8")
+    p = tmp_path / "profiles.toml"
+    start, end = base.index("[profiles.fit]"), base.index("[profiles.older]")
+    p.write_text(base[:start] + text + "\n\n" + base[end:], encoding="utf-8")
+    assert p.read_text(encoding="utf-8") != base
+    return p
+
+
+def test_unknown_profile_key_is_refused_naming_key_allowed_keys_and_file(tmp_path):
+    p = _write(tmp_path, '[profiles.fit]\nlabel = "Fit"\nspeed_kmh = 4.8\nminutes = 10\n'
+                         'avoid_highways = ["steps"]')
+    with pytest.raises(InputError) as exc:
+        load_profiles(p)
+    msg = str(exc.value)
+    assert "avoid_highways" in msg and "avoid_highway" in msg.replace("avoid_highways", "")
+    assert str(p) in msg and "toegestaan" in msg
+
+
+def test_missing_speed_is_an_input_error_not_a_key_error(tmp_path):
+    p = _write(tmp_path, '[profiles.fit]\nlabel = "Fit"')
+    with pytest.raises(InputError, match="speed_kmh") as exc:
+        load_profiles(p)
+    assert str(p) in str(exc.value)
+
+
+def test_bad_walk_rule_is_refused(tmp_path):
+    p = _write(tmp_path, '[profiles.fit]\nspeed_kmh = 4.8\nminutes = 10\n'
+                         '[[profiles.fit.walk_rules]]\nwhen = { highway = ["steps"] }\n'
+                         'walk = "maybe"')
+    with pytest.raises(InputError, match="maybe"):
+        load_profiles(p)
+    p = _write(tmp_path, '[profiles.fit]\nspeed_kmh = 4.8\nminutes = 10\n'
+                         '[[profiles.fit.walk_rules]]\nwhen = { highway = ["steps"] }\n'
+                         'walk = "no"\nwhom = "y"')
+    with pytest.raises(InputError, match="whom"):
+        load_profiles(p)
+
+
+def test_profile_rules_come_before_the_common_ones(all_profiles):
+    from geo.profiles import default_rules
+
+    base = default_rules()
+    assert all_profiles["older"].walk_rules == base
+    own = all_profiles["rollator"].walk_rules[: -len(base)]
+    assert own and own[0].walk == "no" and ("moped", ("designated",)) in own[0].when

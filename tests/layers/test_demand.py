@@ -120,20 +120,19 @@ def test_prepare_with_addresses_and_landuse(tmp_path, all_profiles) -> None:
     area = AreaData(id="delft", name="Delft", folder=tmp_path, osm=[need(D + "tudelft.osm.pbf")],
                     boundaries=[need(D + "delft_buurten_proj.gpkg")],
                     population=[need(D + "cbs_wijkenbuurten_2023_delft_buurten_population.csv")])
-    area.addresses = [need(D + "Full_Delft_walk_addresses.csv")]  # type: ignore[attr-defined]
-    area.landuse = [need(D + "delft_landuse_residential.gpkg")]  # type: ignore[attr-defined]
+    area.addresses = [need(D + "Full_Delft_walk_addresses.csv")]
+    area.landuse = [need(D + "delft_landuse_residential.gpkg")]
     prep = prepare(area)
     assert prep.addresses is not None and prep.landuse is not None
     flag = prep.areas.set_index("code")["inwoners_65plus_geschat"]
     known = prep.areas.set_index("code")["inwoners_65plus"].notna()
     assert flag.dtype == bool and (flag == known).all()  # Delft has only percentages
     assert set(prep.area_notes["kind"]) == {"adres"}
-    from_addresses = prep.places[prep.places["osm_id"].isna() & (prep.places["bron"]
-                                                                 == "OpenStreetMap")]
+    from_addresses = prep.places[prep.places["bron"].str.contains("adrespunt")]
     assert "buurthuis" in set(from_addresses["categorie"])
     result = run(prep, all_profiles["older"])
     t = result.table.set_index("buurtcode")
-    ok = t["inwoners_65plus"].notna()
+    ok = t["inwoners_65plus"].notna() & (t["status"] != "buiten")
     assert (t.loc[ok, "binnen_bereik_65plus"] + t.loc[ok, "buiten_bereik_65plus"]
             == t.loc[ok, "inwoners_65plus"]).all()
 

@@ -58,8 +58,11 @@ def results(prepared) -> dict:
 
 
 def _by_folder(d: dict, folder: str, kind: str):
-    return next(v for k, v in d.items() if k.startswith(folder + "-")
-                and (v.area if hasattr(v, "area") else v.prepared.area).network_kind == kind)
+    def area(v):
+        return v.area if hasattr(v, "area") else v.prepared.area
+
+    return next(v for v in d.values()
+                if area(v).folder.name == folder and area(v).network_kind == kind)
 
 
 def test_every_network_source_in_every_folder_prepares(areas, prepared):
@@ -183,7 +186,7 @@ def test_network_distances_equal_networkx(prepared):
     state = prep.routing_state(PROFILE)
     acc = state["access"]
     field = nearest_sources(prep.net, acc, adjacency=state["adjacency"])
-    g = prep.net.to_networkx()
+    g = prep.net.to_networkx(state.get("mask"))
     ok = np.nonzero(acc.ok)[0]
     for i in ok:
         e = acc.edge[i]

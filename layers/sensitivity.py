@@ -1,0 +1,129 @@
+"""Snapping without false islands, and how much a result rests on fietspaden.
+
+* :func:`routing_entries` builds what :meth:`layers.analysis.Prepared.routing_state` keeps per
+  profile mask: the segment index snaps homes and places only onto parts of the network that
+  are connected to the main network, hold a meeting place or are not tiny
+  (:func:`geo.routing.snap_targets`), and counts the fragments and the homes this moved.
+* :func:`cycleway_sensitivity` answers "how many residents are within reach only thanks to
+  fietspad segments": the same places, once with the profile's network and once without its
+  cycleway segments (homes snapped again), and the demand within the limit in the first but
+  not in the second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo.network import WalkNetwork
+from geo.profiles import Profile, describe_rules, rules_report, walk_rules_of
+from geo.routing import (
+    FRAGMENT_MAX_M,
+    SegmentIndex,
+    Snapped,
+    distances_at,
+    nearest_sources,
+    snap_targets,
+)
+from geo.walkrules import edge_rules
+from layers.fmt import fmt_int
+
+
+def routing_entries(net: WalkNetwork, mask: np.ndarray | None, access_xy: tuple, origins_xy:
+                    tuple, *, max_snap_m: float) -> dict:
+    """Adjacency, segment index and snapped origins/access points for one edge mask, snapping
+    onto snap targets only; ``fragments`` reports the parts left out and the homes moved."""
+    ax, ay = access_xy
+    ox, oy = origins_xy
+    plain = SegmentIndex(net, mask)
+    acc0 = plain.snap(ax, ay, max_dist=max_snap_m)
+    targets, part = snap_targets(net, mask, acc0.edge[acc0.ok])
+    idx = SegmentIndex(net, mask, targets=targets)
+    allowed = part >= 0
+    frag = allowed & ~targets
+    return {
+        "adjacency": net.adjacency(mask),
+        "index": idx,
+        "origins": idx.snap(ox, oy, max_dist=max_snap_m),
+        "access": idx.snap(ax, ay, max_dist=max_snap_m),
+        "fragments": {
+            "parts": int(len(np.unique(part[frag]))),
+            "segments": int(frag.sum()),
+            "moved": idx.moved(ox, oy, max_dist=max_snap_m),
+        },
+    }
+
+
+def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *,
+                         max_snap_m: float, counted: np.ndarray | None = None) -> dict:
+    """Demand within the profile's limit only thanks to fietspad segments.
+
+    ``use``: per access point (``prep._access``), whether its place counts. Both runs use
+    these places and the profile's rules; the second also closes every allowed cycleway
+    segment (:attr:`geo.walkrules.EdgeRules.cycleway`). Returns ``homes`` (origins) and
+    ``weight`` (demand, in ``prep.weight_col``) within only thanks to cycleways, and
+    ``segments`` (cycleway segments the profile may use). ``counted`` (per origin) limits the
+    count to origins whose area the data covers; unknown weights count as 0.
+    """
+    net = prep.net
+    er = edge_rules(net, walk_rules_of(profile))
+    if not er.cycleway.any():
+        return {"homes": 0, "weight": 0.0, "segments": 0}
+    cache = state.setdefault("cycleway", {})
+    limit = profile.max_distance_m
+    key = (use.tobytes(), limit,  # one mask serves profiles that differ in speed or minutes
+           None if counted is None else counted.tobytes())
+    if key in cache:
+        return cache[key]
+    if "state" not in cache:
+        base = np.ones(net.n_edges, dtype=bool) if "mask" not in state else state["mask"]
+        ax, ay, _ = prep._access
+        cache["state"] = routing_entries(
+            net, base & ~er.cycleway, (ax, ay),
+            (prep.origins["x"].to_numpy(), prep.origins["y"].to_numpy()),
+            max_snap_m=max_snap_m)
+    dists = []
+    for st in (state, cache["state"]):
+        acc: Snapped = st["access"]
+        src = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+        field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
+        dists.append(distances_at(net, field, st["origins"])[0])
+    only = (dists[0] <= limit) & ~(dists[1] <= limit)
+    if counted is not None:
+        only &= counted
+    w = np.nan_to_num(prep.origins[prep.weight_col].to_numpy(dtype=float))
+    out = {"homes": int(only.sum()), "weight": float(w[only].sum()),
+           "segments": int(er.cycleway.sum())}
+    if len(cache) > 8:
+        cache.pop(next(k for k in cache if k != "state"))
+    cache[key] = out
+    return out
+
+
+def notes(prep, state: dict, profile: Profile, use: np.ndarray | None, *,
+          max_snap_m: float, what: str, counted: np.ndarray | None = None) -> list[str]:
+    """Dutch result notes: the walking rules, the fragments, and the cycleway sensitivity.
+    ``what`` names the demand (e.g. "65-plussers")."""
+    out = []
+    key = ("rules", walk_rules_of(profile))
+    if key not in state:
+        state[key] = describe_rules(rules_report(prep.net, profile))
+    out.append(state[key])
+    frag = state.get("fragments")
+    if frag is not None and frag["parts"]:
+        moved = frag["moved"]
+        w = float(np.nansum(prep.origins[prep.weight_col].to_numpy(dtype=float)[moved]))
+        out.append(
+            f"Snappen: {frag['parts']} losse stukjes netwerk ({frag['segments']} segmenten; niet "
+            f"verbonden, geen ontmoetingsplek, minder dan {FRAGMENT_MAX_M:.0f} m pad) zijn geen "
+            f"snappunt; {fmt_int(int(moved.sum()))} woonadressen ({fmt_int(round(w))} {what}) "
+            "zijn daardoor op het netwerk ernaast gezet.")
+    if use is not None:
+        s = cycleway_sensitivity(prep, state, profile, use, max_snap_m=max_snap_m,
+                                 counted=counted)
+        if s["segments"]:
+            out.append(
+                f"Fietspaden: {fmt_int(round(s['weight']))} {what} ({fmt_int(s['homes'])} "
+                f"woonadressen) zijn alleen via een fietspad binnen "
+                f"{profile.max_distance_m:.0f} m; er telt alleen een fietspad zonder trottoir "
+                "of voetpad ernaast (of met foot=yes).")
+    return out
