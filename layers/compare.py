@@ -183,6 +183,20 @@ def change_homes(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
     return o[now & ~was & w], o[was & ~now & w]
 
 
+def choice_homes(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Homes that gained and lost a real choice (only when both runs share their homes)."""
+    from layers.choice import category_reach
+
+    empty = cmp.after.origins.iloc[:0]
+    if not cmp.per_home or not len(cmp.before.places) or not len(cmp.after.places):
+        return empty, empty
+    was = category_reach(cmp.before).real_choice
+    now = category_reach(cmp.after).real_choice
+    o = cmp.after.origins
+    w = o[cmp.after.prepared.weight_col].to_numpy() > 0
+    return o[now & ~was & w], o[was & ~now & w]
+
+
 def small(t: pd.DataFrame, people: bool) -> np.ndarray:
     """Rows under the CBS small-count rule (fewer than 10 of the counted group)."""
     return (people & (t["totaal"] < SUPPRESS_BELOW)).fillna(False).to_numpy(dtype=bool)

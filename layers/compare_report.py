@@ -17,11 +17,18 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from geo.io import atomic_path  # noqa: E402
-from layers.compare import Comparison, change_homes, gained_lost_areas, small  # noqa: E402
+from layers.compare import (  # noqa: E402
+    Comparison,
+    change_homes,
+    choice_homes,
+    gained_lost_areas,
+    small,
+)
 from layers.fmt import fmt_int, fmt_pct  # noqa: E402
 from layers.report import A4_INCH, METHOD, _count, _scale_bar, _sources, _wrap, clip  # noqa: E402
 
 GAINED, LOST = "#1b9e77", "#d95f02"
+CHOICE_LOST = "#7570b3"
 GAINED_FILL, LOST_FILL, NO_CHANGE = "#c7e9c0", "#fdd0a2", "#ffffff"
 RANK_ROWS = 14
 
@@ -79,6 +86,9 @@ def draw_change_map(ax, cmp: Comparison, *, legend: bool = True) -> None:
           edgecolor="0.45", lw=0.3, alpha=0.8)
     _fill(ax, gained, facecolor="none", edgecolor=GAINED, lw=0.6, hatch="///")
     _fill(ax, lost, facecolor="none", edgecolor=LOST, lw=0.6, hatch="\\\\\\")
+    won_c, gone_c = choice_homes(cmp)
+    ax.scatter(won_c["x"], won_c["y"], s=14, marker="^", color=GAINED, lw=0, zorder=3)
+    ax.scatter(gone_c["x"], gone_c["y"], s=14, marker="v", color=CHOICE_LOST, lw=0, zorder=3)
     won, gone = change_homes(cmp)
     ax.scatter(won["x"], won["y"], s=10, marker="+", color=GAINED, lw=0.9, zorder=3)
     ax.scatter(gone["x"], gone["y"], s=9, marker="x", color=LOST, lw=0.9, zorder=3)
@@ -101,17 +111,21 @@ def draw_change_map(ax, cmp: Comparison, *, legend: bool = True) -> None:
         Patch(facecolor="0.75", edgecolor="0.45", label="bereik (beide)"),
         Patch(facecolor="none", edgecolor=GAINED, hatch="///", label="bereik erbij"),
         Patch(facecolor="none", edgecolor=LOST, hatch="\\\\\\", label="bereik kwijt"),
-        Patch(facecolor=GAINED_FILL, edgecolor="black", label="buurt: meer binnen bereik"),
-        Patch(facecolor=LOST_FILL, edgecolor="black", label="buurt: minder binnen bereik"),
+        Patch(facecolor=GAINED_FILL, edgecolor="black", label="buurt: meer bereik"),
+        Patch(facecolor=LOST_FILL, edgecolor="black", label="buurt: minder bereik"),
         Patch(facecolor="0.85", edgecolor="black", hatch="..", label="bereik onbekend"),
         plt.Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="plek (beide)"),
         plt.Line2D([], [], ls="", marker="*", mfc=GAINED, mec="black", ms=10, label="nieuwe plek"),
         plt.Line2D([], [], ls="", marker="X", mfc=LOST, mec="black", ms=8,
-                   label="gesloten / verdwenen plek"),
+                   label="plek dicht / weg"),
     ]
     if cmp.per_home:
         handles += [plt.Line2D([], [], ls="", marker="+", color=GAINED, label="woning erbij"),
-                    plt.Line2D([], [], ls="", marker="x", color=LOST, label="woning kwijt")]
+                    plt.Line2D([], [], ls="", marker="x", color=LOST, label="woning kwijt"),
+                    plt.Line2D([], [], ls="", marker="^", color=GAINED,
+                               label="echte keuze erbij"),
+                    plt.Line2D([], [], ls="", marker="v", color=CHOICE_LOST,
+                               label="echte keuze kwijt")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncol=4,
               fontsize=6.5, frameon=False)
 

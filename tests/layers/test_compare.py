@@ -234,6 +234,11 @@ def test_closing_a_library_in_delft_costs_real_choice(older):
     assert drop > 0
     t = c.table.dropna(subset=["echte_keuze_voor"])
     assert (t["echte_keuze_na"] <= t["echte_keuze_voor"]).all()
+    # the homes drawn as 'echte keuze kwijt' hold the 65+ who lost it (rounded per buurt)
+    from layers.compare import choice_homes
+
+    won, gone = choice_homes(c)
+    assert won.empty and abs(gone["w_demand"].sum() - drop) <= (t["echte_keuze_voor"] > 0).sum()
     # the totals agree with the choice layer of each run (known buurten only)
     assert c.totals()["echte_keuze_voor"] == ch.headline(base)["echte_keuze"]
     assert c.totals()["echte_keuze_na"] == ch.headline(c.after)["echte_keuze"]
