@@ -15,7 +15,7 @@ import shapely
 from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError
-from geo.facilities import far_from_paths, read_facility_list
+from geo.facilities import far_from_paths
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
 from geo.network import WalkNetwork, network_from_extract
@@ -28,7 +28,8 @@ from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
-from layers.places import access_points, merge_places, places_from_list, places_from_osm
+from layers.notes import Note, group_lines
+from layers.places import access_points, merge_places_noted, places_from_lists, places_from_osm
 from layers.scenario import Scenario
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -75,6 +76,8 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
+    row_notes: list[Note] = field(default_factory=list)  # rows dropped/corrected/merged, fallbacks
+    input_summary: list[str] = field(default_factory=list)  # per own list: how many rows used
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
 
@@ -144,6 +147,7 @@ class Result:
     nearest: DistanceField | None = None  # nearest-place field over the network nodes
     owner: np.ndarray | None = None  # place row (in prep.places + scenario places) per source
     cache: dict = field(default_factory=dict)  # derived layers (service/gap areas), per result
+    row_notes: list[Note] = field(default_factory=list)  # the prepared area's + places unused
 
     def caption(self) -> str:
         """The choices behind this result, as one Dutch sentence."""
@@ -183,22 +187,19 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         f"{len(comps)} losse delen (grootste {fmt_int(comps[0])} knopen)."
     )
     progress(0.5, "Ontmoetingsplekken indelen")
-    frames = [places_from_osm(extract.features, tax, net.crs)]
-    for f in area.facilities:
-        try:
-            fac, problems = read_facility_list(f)
-        except InputError as exc:
-            prep.place_problems.append(str(exc))
-            continue
-        prep.place_problems += [f"{f.name}: {p}" for p in problems]
-        frames.append(places_from_list(fac, tax, net.crs))
-    prep.places = merge_places(*frames)
+    b = read_boundaries(area.boundaries[0]) if area.boundaries else None
+    lists = places_from_lists(area.facilities, tax, net.crs, within=b)
+    prep.places, merged = merge_places_noted(places_from_osm(extract.features, tax, net.crs),
+                                             *lists.frames)
+    prep.row_notes += [*lists.notes, *merged]
+    prep.place_problems += [n.line() for n in lists.notes]
+    prep.input_summary = lists.summaries(prep.row_notes)
+    prep.notes += prep.input_summary
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
     homes = residential_buildings(extract.buildings, net.crs)
     prep.homes = homes
-    if area.boundaries:
-        b = read_boundaries(area.boundaries[0])
+    if b is not None:
         for key in ("warnings", "notes", "problems"):
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
         prep.notes += check_coverage(extract, b)
@@ -228,10 +229,10 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
         prep.notes.append("Geen inwonertallen bij de buurtgrenzen: de kaart telt woongebouwen.")
     prep.areas = b.to_crs(net.crs).reset_index(drop=True)
     totals = {} if prep.demand == "woongebouwen" else {"w_demand": prep.demand}
-    origins, notes = origins_for_areas(prep.areas, homes, net, code="code", totals=totals)
+    origins, fallbacks = origins_for_areas(prep.areas, homes, net, code="code", totals=totals)
     origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
     prep.origins = origins
-    prep.notes += notes
+    prep.row_notes = [n for n in prep.row_notes if not n.kind.startswith("buurt_")] + fallbacks
 
 
 def _use_mask(prep: Prepared, categories, spheres, period: Period | None) -> tuple[
@@ -323,13 +324,17 @@ def run(
     places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
     places["row"] = np.nonzero(keep)[0]
     choices = Choices(profile, categories, spheres, period, scenario)
+    unused: list[Note] = []
     notes = list(prep.notes) + _run_notes(prep, state, field_, dist, keep, unknown_hours,
-                                          profile, period)
+                                          profile, period, unused)
+    row_notes = [*prep.row_notes, *unused]
+    notes[len(prep.notes):len(prep.notes)] = group_lines(row_notes)
     return Result(prep, profile, table, origins, places, _headline(prep, table), notes,
-                  choices, field_, owner)
+                  choices, field_, owner, row_notes=row_notes)
 
 
-def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) -> list[str]:
+def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period,
+               unused: list[Note]) -> list[str]:
     notes = []
     acc: Snapped = state["access"]
     use = keep[prep._access[2]] if len(keep) == len(prep.places) else None
@@ -348,7 +353,7 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
         per_place = nearest.reindex(range(len(prep.places))).fillna(np.inf).to_numpy()
         far = far_from_paths(prep.places[keep[: len(prep.places)]],
                              per_place[keep[: len(prep.places)]], MAX_SNAP_M)
-        notes += [f"Ontmoetingsplek niet gebruikt: {p}" for p in far]
+        unused += [Note(p.soort, p.melding) for p in far]
     if period is not None:
         n_unknown = int(unknown_hours.sum())
         notes.append(f"Openingstijden voor {period.label}: {n_unknown} plekken zonder (leesbare) "

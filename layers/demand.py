@@ -21,6 +21,7 @@ import shapely
 
 from geo.coverage import spread_totals
 from geo.network import WalkNetwork
+from layers.notes import Note
 
 #: building=* values that are homes.
 RESIDENTIAL = frozenset(
@@ -57,14 +58,14 @@ def origins_for_areas(
     *,
     code: str = "code",
     totals: dict[str, str],
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[Note]]:
     """Origins with per-origin shares of each area's totals.
 
     ``totals`` maps output column -> column of ``areas`` to spread (e.g. ``{"w65":
     "inwoners_65plus"}``). Returns the origins (``x``, ``y``, ``area``, ``kind`` and one column
-    per total) and notes on areas that needed a fallback.
+    per total) and a :class:`~layers.notes.Note` per area that needed a fallback.
     """
-    notes: list[str] = []
+    notes: list[Note] = []
     a = areas.to_crs(net.crs)
     parts = []
     if len(homes):
@@ -86,14 +87,12 @@ def origins_for_areas(
         if len(inside):
             parts.append(pd.DataFrame({"x": net.x[inside], "y": net.y[inside], "area": row[code],
                                        "weight": 1.0, "kind": "netwerkknoop"}))
-            notes.append(f"{row[code]}: geen woongebouwen in OSM; bewoners verdeeld over "
-                         f"{len(inside)} netwerkknopen")
+            notes.append(Note("buurt_knopen", f"{row[code]}: {len(inside)} netwerkknopen"))
         else:
             p = row.geometry.representative_point()
             parts.append(pd.DataFrame({"x": [p.x], "y": [p.y], "area": [row[code]],
                                        "weight": [1.0], "kind": "middelpunt"}))
-            notes.append(f"{row[code]}: geen woongebouwen en geen paden; één punt in de buurt "
-                         "gebruikt")
+            notes.append(Note("buurt_punt", f"{row[code]}: geen pad in de buurt"))
     origins = pd.concat(parts, ignore_index=True)
     for out_col, src_col in totals.items():
         area_totals = a.set_index(code)[src_col].astype(float)

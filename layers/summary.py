@@ -5,6 +5,7 @@ prepared area with uploaded files."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -13,8 +14,9 @@ import pyproj
 
 from layers.analysis import DEMAND_SUFFIX, Prepared, Result, use_buurten
 from layers.fmt import fmt_int
+from layers.notes import Note
 from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_names
-from layers.places import access_points, merge_places, places_from_list
+from layers.places import access_points, merge_places_noted, places_from_list
 
 SPHERE_LABELS = {"gemeenschappelijk": "Gemeenschappelijk", "institutioneel": "Institutioneel",
                  "persoonlijk": "Persoonlijk"}
@@ -87,14 +89,19 @@ def place_near(result: Result, lon: float, lat: float, *, tolerance_m: float = 3
 
 
 def with_uploads(prep: Prepared, *, facilities: gpd.GeoDataFrame | None = None,
-                 buurten: gpd.GeoDataFrame | None = None) -> Prepared:
+                 buurten: gpd.GeoDataFrame | None = None,
+                 row_notes: Sequence[Note] = ()) -> Prepared:
     """A private copy of ``prep`` (the shared one stays as it is) with an uploaded facility
-    list merged into the places and/or uploaded buurt boundaries as the areas."""
+    list merged into the places and/or uploaded buurt boundaries as the areas. ``row_notes``
+    (the upload's :class:`~layers.notes.Note` s) join the prepared area's; rows merged with a
+    place are added."""
     assert prep.net is not None
-    copy = dataclasses.replace(prep, notes=list(prep.notes), _by_mask={})
+    copy = dataclasses.replace(prep, notes=list(prep.notes), _by_mask={},
+                               row_notes=[*prep.row_notes, *row_notes])
     if facilities is not None and len(facilities):
         extra = places_from_list(facilities, prep.taxonomy, prep.net.crs)
-        copy.places = merge_places(prep.places, extra)
+        copy.places, merged = merge_places_noted(prep.places, extra)
+        copy.row_notes += [n for n in merged if n.kind == "samengevoegd"]  # uploaded rows
         copy._access = access_points(copy.places, prep.net, prep.taxonomy)
         copy.notes.append(f"Geüploade lijst: {fmt_int(len(extra))} plekken toegevoegd "
                           "(dubbelen binnen 50 m samengevoegd).")

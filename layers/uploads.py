@@ -27,6 +27,7 @@ from geo.boundaries import read_boundaries
 from geo.errors import InputError
 from geo.facilities import outside_area, read_facility_list
 from geo.settings import REPO_ROOT
+from layers.notes import Note, from_row_problems
 
 Kind = Literal["voorzieningen", "buurtgrenzen"]
 
@@ -63,6 +64,7 @@ class UploadResult:
     warnings: list[str] = field(default_factory=list)
     summary: str = ""
     error: InputError | None = None
+    notes: list[Note] = field(default_factory=list)  # per row: dropped or corrected, and why
 
     @property
     def ok(self) -> bool:
@@ -185,7 +187,10 @@ def _facilities(shown: str, path: Path, within: gpd.GeoDataFrame | None) -> Uplo
     summary = f"{len(gdf)} van {total} {_UNIT['voorzieningen']} gebruikt"
     if problems:
         summary += f"; {len(rows)} met een probleem (zie de lijst)"
-    return UploadResult(shown, "voorzieningen", gdf, [str(p) for p in problems], warnings, summary)
+    notes = from_row_problems([*problems, *gdf.attrs.get("corrected", [])], shown)
+    notes.sort(key=lambda n: n.row or 0)
+    return UploadResult(shown, "voorzieningen", gdf, [str(p) for p in problems], warnings, summary,
+                        notes=notes)
 
 
 def _boundaries(shown: str, path: Path) -> UploadResult:
