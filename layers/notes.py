@@ -122,7 +122,8 @@ def use_summary(file: str, rows: int, notes: Sequence[Note]) -> str:
     merged = {n.row for n in mine if n.kind == "samengevoegd"} - dropped
     used = rows - len(dropped)
     if not mine:
-        return f"{file}: alle {rows} rijen gebruikt, niets gewijzigd"
+        return f"{file}: " + ("de enige rij" if rows == 1 else f"alle {rows} rijen") + \
+            " gebruikt, niets gewijzigd"
     parts = [f"{used} van {rows} rijen gebruikt"]
     parts += [f"{len(s)} {w}" for s, w in ((dropped, "overgeslagen"), (corrected, "gecorrigeerd"),
                                            (merged, "samengevoegd met een andere plek")) if s]
