@@ -18,16 +18,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import InputError
-from geo.export import to_geojson, write_csv, write_gpkg
+from geo.export import to_geojson, write_csv
 from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
 from layers.analysis import Prepared, Result, prepare, run
 from layers.datasets import AreaData, discover
+from layers.exports import write_export
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
 from layers.mapview import build_map
+from layers.notes import NOTES_FILE, group_lines, write_notes
 from layers.outputs import (
-    FIELD_DESCRIPTIONS,
     SUPPRESS_BELOW,
     area_layer,
     export_layers,
@@ -166,6 +167,7 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
         bnd = st.file_uploader("Buurtgrenzen (GeoJSON/GPKG/ZIP met shapefile)",
                                type=["geojson", "json", "gpkg", "zip"], key=f"upl_bnd_{area_id}")
         fac_gdf = bnd_gdf = None
+        fac_notes: list = []
         for f, kind in ((fac, "voorzieningen"), (bnd, "buurtgrenzen")):
             if f is None:
                 continue
@@ -176,10 +178,11 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
                 continue
             used_all = not res.problems
             (st.success if used_all else st.warning)(esc(res.summary))
-            for line in [*res.problems, *res.warnings][:50]:
+            for line in [*group_lines(res.notes, listed_in=None), *res.warnings][:50]:
                 st.caption(esc(line))
             if kind == "voorzieningen":
                 fac_gdf = res.gdf
+                fac_notes = res.notes
             else:
                 bnd_gdf = res.gdf
     if fac_gdf is None and bnd_gdf is None:
@@ -187,7 +190,8 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
     key = (area_id, fac.file_id if fac else None, bnd.file_id if bnd else None)
     if S.get("upload_key") != key:
         try:
-            S["upload_prep"] = with_uploads(prep, facilities=fac_gdf, buurten=bnd_gdf)
+            S["upload_prep"] = with_uploads(prep, facilities=fac_gdf, buurten=bnd_gdf,
+                                            row_notes=fac_notes)
         except InputError as exc:
             st.sidebar.error(esc(str(exc)))
             return prep
@@ -313,7 +317,7 @@ def _files(result: Result, suggestions, layers, stem) -> dict:
     from layers.staticmap import map_png
 
     with tempfile.TemporaryDirectory() as tmp:
-        gpkg = write_gpkg(layers, Path(tmp) / "r.gpkg", descriptions=FIELD_DESCRIPTIONS)
+        gpkg = write_export(result, "gpkg", Path(tmp) / "r.gpkg", layers=layers)[0]
         pdf = write_report(result, Path(tmp) / "r.pdf", scenario_before=S.get("base_result"),
                            siting=S.get("siting_obj"))
         return {
@@ -401,6 +405,28 @@ def _explain(result: Result) -> None:
         )
 
 
+def _input_notes(result: Result) -> None:
+    """What became of the input (layers.notes): the grouped lines, the full list and
+    notities.csv, in the same words as the command line."""
+    notes = result.row_notes
+    summary = result.prepared.input_summary
+    if not notes and not summary:
+        return
+    with st.expander(f"Wat er met de invoer is gebeurd ({fmt_int(len(notes))} meldingen)"):
+        for line in [*summary, *group_lines(notes)]:
+            st.markdown(f"- {esc(line)}")
+        if notes:
+            st.dataframe(pd.DataFrame({"bestand": [n.file or "" for n in notes],
+                                       "rij": [str(n.row) if n.row is not None else "–"
+                                               for n in notes],
+                                       "melding": [n.text for n in notes]}),
+                         hide_index=True, width="stretch", height=240)
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_notes(notes, Path(tmp) / NOTES_FILE).read_bytes()
+        st.download_button(f"Download {NOTES_FILE}", data=data, file_name=NOTES_FILE,
+                           mime="text/csv", key="dl_notities")
+
+
 def _remember_view(ret: dict) -> None:
     """Keep the map's centre and zoom for the next run; ignore sub-metre jitter, so a view the
     map merely reports back never causes another run."""
@@ -484,6 +510,7 @@ def main() -> None:
     _ranking(result)
     _benches(result)
     _downloads(result, area, suggestions)
+    _input_notes(result)
     _explain(result)
 
 

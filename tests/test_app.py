@@ -182,5 +182,5 @@ def test_benches_table_for_the_rollator_profile_matches_the_engine(demo_app):
     at.button(key="banken").click().run()
     assert not at.exception
     want = bench_gaps(_engine(profile="rollator"), 150.0)
-    shown = at.dataframe[-1].value
+    shown = [d.value for d in at.dataframe if "buurtcode" in d.value.columns][-1]
     assert list(shown["buurtcode"]) == list(want["buurtcode"].head(15))
