@@ -36,6 +36,7 @@ from layers.outputs import (
 )
 from layers.scenario import AddedPlace, Scenario
 from layers.summary import (
+    UNKNOWN_HELP,
     change_per_area,
     place_near,
     places_by_sphere,
@@ -94,8 +95,8 @@ COLUMN_LABELS = {
     "inwoners": ("Inwoners", "localized"), "inwoners_65plus": ("65-plussers", "localized"),
     "woongebouwen": ("Woongebouwen", "localized"),
     "buiten_bereik": ("Buiten bereik", None), "totaal": ("Totaal", None),
-    "aandeel_binnen": ("Aandeel binnen bereik", "percent"),
-    "mediaan_m": ("Mediane afstand (m)", "localized"),
+    "aandeel_binnen": ("Aandeel binnen bereik", None),
+    "mediaan_m": ("Mediane afstand (m)", None),
     "aandeel_binnen_bereik": ("Aandeel binnen bereik", "percent"),
     "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
     "voor": ("Buiten bereik vóór", "localized"), "na": ("Buiten bereik na", "localized"),
@@ -107,8 +108,9 @@ def _column_config(view: pd.DataFrame) -> dict:
     out = {}
     for col in view.columns:
         label, fmt = COLUMN_LABELS.get(col, (col, None))
-        out[col] = (st.column_config.TextColumn(label) if fmt is None
-                    else st.column_config.NumberColumn(label, format=fmt))
+        helptext = UNKNOWN_HELP.get(col)
+        out[col] = (st.column_config.TextColumn(label, help=helptext) if fmt is None
+                    else st.column_config.NumberColumn(label, format=fmt, help=helptext))
     return out
 
 

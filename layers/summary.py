@@ -13,7 +13,7 @@ import pandas as pd
 import pyproj
 
 from layers.analysis import DEMAND_SUFFIX, Prepared, Result, use_buurten
-from layers.fmt import fmt_int
+from layers.fmt import fmt_int, fmt_pct
 from layers.notes import Note
 from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_names
 from layers.places import access_points, merge_places_noted, places_from_list
@@ -28,7 +28,9 @@ def _suffix(result: Result) -> str:
 
 def ranking(result: Result) -> pd.DataFrame:
     """Areas sorted by demand beyond reach (most first), with wijk, share and median distance.
-    Counts are screen text ('< 10' where suppressed); ``buurtcode`` identifies the row."""
+    Every value is screen text: counts '< 10' where suppressed, the share '–' there, and
+    'onbekend' where nothing is known (:data:`UNKNOWN_HELP` says why); ``buurtcode``
+    identifies the row."""
     t = result.table
     s = _suffix(result)
     counted = counted_column(result)
@@ -43,10 +45,30 @@ def ranking(result: Result) -> pd.DataFrame:
         "buiten_bereik": [screen_value(v, sm) for v, sm in
                           zip(t[f"buiten_bereik_{s}"], small, strict=True)],
         "totaal": [screen_value(v, sm) for v, sm in zip(size, small, strict=True)],
-        "aandeel_binnen": np.where(small, np.nan, t["aandeel_binnen_bereik"].to_numpy(float)),
-        "mediaan_m": t["mediaan_afstand_m"].to_numpy(dtype=float),
+        "aandeel_binnen": [_share_text(v, sm) for v, sm in
+                           zip(t["aandeel_binnen_bereik"].to_numpy(float), small, strict=True)],
+        "mediaan_m": [fmt_int(v) for v in t["mediaan_afstand_m"].to_numpy(dtype=float)],
     })
     return out.iloc[order].reset_index(drop=True)
+
+
+#: Why a ranking cell reads 'onbekend' or '–' (the dashboard shows it as the column's help).
+UNKNOWN_HELP = {
+    "aandeel_binnen": "'–': minder dan 10 personen, niet getoond (CBS-regel); 'onbekend': het "
+                      "aantal is geheim of ontbreekt bij CBS, of er woont niemand",
+    "mediaan_m": "'onbekend': geen route naar een ontmoetingsplek, of niemand om te tellen "
+                 "in deze buurt (aantal geheim of ontbrekend bij CBS, of 0)",
+    "totaal": "'< 10': minder dan 10 personen (CBS-regel); 'onbekend': geheim of ontbrekend "
+              "bij CBS",
+    "buiten_bereik": "'< 10': minder dan 10 personen (CBS-regel); 'onbekend': geheim of "
+                     "ontbrekend bij CBS",
+}
+
+
+def _share_text(v: float, suppressed: bool) -> str:
+    if suppressed:
+        return "–"
+    return fmt_pct(v, 1)
 
 
 def worst_areas(result: Result, n: int = 3) -> list[str]:

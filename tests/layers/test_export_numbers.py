@@ -147,3 +147,12 @@ def test_exported_counts_equal_the_dashboard(delft_result):
         assert row["buiten_bereik"] == fmt_int(t.loc[code, "buiten_bereik_65plus"]), code
         compared += 1
     assert compared > 10
+
+
+def test_ranking_shows_no_none_or_nan(delft_result):
+    """Delft has buurten without CBS 65+ figures and without a route: they read 'onbekend'."""
+    shown = ranking(delft_result)
+    cells = [v for col in shown.columns for v in shown[col]]
+    assert all(isinstance(v, str) for v in cells)
+    assert not [v for v in cells if v.lower() in ("none", "nan", "<na>", "")]
+    assert (shown["mediaan_m"] == "onbekend").any()
