@@ -38,6 +38,7 @@ from layers.scenario import AddedPlace, Scenario
 from layers.summary import (
     UNKNOWN_HELP,
     change_per_area,
+    map_summary,
     place_near,
     places_by_sphere,
     ranking,
@@ -72,7 +73,7 @@ def _population_only(prep: Prepared) -> None:
     if pop is None:
         return
     bu = pop[pop["niveau"] == "Buurt"]
-    st.subheader("Wat er wel is: inwoners per buurt (CBS)")
+    st.header("Wat er wel is: inwoners per buurt (CBS)")
     c1, c2, c3 = st.columns(3)
     c1.metric("Buurten", fmt_int(len(bu)))
     c2.metric("Inwoners", f"{fmt_int(bu['inwoners'].sum())} personen")
@@ -267,7 +268,7 @@ def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
 
 
 def _ranking(result: Result) -> None:
-    st.subheader("Ranglijst: waar wonen de meeste mensen buiten bereik?")
+    st.header("Ranglijst: waar wonen de meeste mensen buiten bereik?")
     r = ranking(result)
     view = r.drop(columns=["buurtcode"]).dropna(axis="columns", how="all")
     sel = st.dataframe(view, hide_index=True, width="stretch", height=320,
@@ -285,7 +286,7 @@ def _ranking(result: Result) -> None:
 
 
 def _downloads(result: Result, area: AreaData, suggestions) -> None:
-    st.subheader("Downloads")
+    st.header("Downloads")
     per = "per buurt" if result.prepared.area_kind == "buurt" else "per zeshoek"
     stem = f"ontmoetingskaart_{area.id}_{result.profile.id}"
     c1, c2, c3 = st.columns(3)
@@ -422,7 +423,8 @@ def _input_notes(result: Result) -> None:
                                        "rij": [str(n.row) if n.row is not None else "–"
                                                for n in notes],
                                        "melding": [n.text for n in notes]}),
-                         hide_index=True, width="stretch", height=240)
+                         hide_index=True, width="stretch",
+                         height=min(320, 38 + 35 * len(notes)))
         with tempfile.TemporaryDirectory() as tmp:
             data = write_notes(notes, Path(tmp) / NOTES_FILE).read_bytes()
         st.download_button(f"Download {NOTES_FILE}", data=data, file_name=NOTES_FILE,
@@ -493,6 +495,10 @@ def main() -> None:
     if len(starts) > 4 * RESULT_CACHE:
         starts.clear()
     start = starts.setdefault(id(result), dict(view))
+    # text alternative for people who cannot use the map: one line, and the ranking below
+    st.markdown(f"**Kaart in woorden:** {esc(map_summary(result))} Dezelfde cijfers per gebied "
+                "staan in de [ranglijst](#ranglijst-waar-wonen-de-meeste-mensen-buiten-bereik) "
+                "onder de kaart.")
     fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
                      center=start.get("center"), zoom=start.get("zoom"))
     ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
@@ -502,7 +508,7 @@ def main() -> None:
     _remember_view(ret)
     _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
     if base is not None:
-        st.subheader(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
+        st.header(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
         ch = change_per_area(base, result)
         if ch.empty:
             st.caption("Dit scenario verandert in geen enkel gebied het aantal buiten bereik.")

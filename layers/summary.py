@@ -79,6 +79,21 @@ def worst_areas(result: Result, n: int = 3) -> list[str]:
     return [f"{row.naam} ({row.buiten_bereik})" for row in r.head(n).itertuples()]
 
 
+def map_summary(result: Result) -> str:
+    """The map in one Dutch sentence, for people who cannot use the map (screen readers,
+    keyboard): who lives beyond reach, where most of them live, how many places are shown."""
+    h = result.headline
+    who = h["telt"].split(" (")[0]
+    limit = fmt_int(result.profile.max_distance_m)
+    text = (f"{fmt_int(h['buiten'])} van {fmt_int(h['totaal'])} {who} "
+            f"({fmt_pct(h['aandeel_buiten'])}) wonen verder dan {limit} m lopen van een "
+            f"ontmoetingsplek")
+    worst = worst_areas(result)
+    if worst:
+        text += "; de meeste in " + ", ".join(worst)
+    return text + f". De kaart toont {fmt_int(len(result.places))} ontmoetingsplekken."
+
+
 def places_by_sphere(result: Result) -> dict[str, int]:
     counts = result.places["sfeer"].value_counts()
     return {SPHERE_LABELS.get(k, str(k)): int(v) for k, v in counts.items()}
