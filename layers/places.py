@@ -192,7 +192,7 @@ def _merge_notes(df: pd.DataFrame, pts: np.ndarray) -> list[Note]:
     first_of = pd.Series(np.arange(len(df))[head], index=df["_group"].to_numpy()[head])
     rows = df["rij"].to_numpy() if "rij" in df.columns else np.full(len(df), np.nan)
     notes = []
-    for i in np.flatnonzero(~head):
+    for i in (int(k) for k in np.flatnonzero(~head)):
         j = int(first_of[df["_group"].iat[i]])
         d = float(shapely.distance(pts[i], pts[j]))
         into = f"{_label(df, j)} ({df['bron'].iat[j]}, {d:.0f} m verder)"
