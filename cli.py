@@ -228,7 +228,8 @@ def cmd_coverage(args) -> int:
     files = list(dict.fromkeys(files))  # notities.csv is written by both
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
-    s["meldingen"] = report_input(result.prepared, notes_file=files[-1],
+    s["meldingen"] = report_input(result.prepared,
+                                  notes_file=next(f for f in files if f.name == "notities.csv"),
                                   extra=result.row_notes[len(result.prepared.row_notes):])
     emit(args, s, [*_human(result), ("Uitvoer", str(out))])
     return EXIT_OK

@@ -124,3 +124,29 @@ def test_a_list_used_whole_says_so(capsys, delft, library, tmp_path):
     data, err = _prepare(capsys, delft, tmp_path, li)
     assert data["meldingen"][0] == "heel.csv: de enige rij gebruikt, niets gewijzigd"
     assert "heel.csv: de enige rij gebruikt" in err
+
+
+def test_coverage_writes_notities_beside_the_exports_and_counts_match(capsys, tmp_path):
+    """The Helsinki demo has no list, but OSM nodes merged into their building: each group
+    line's count equals its rows in notities.csv, which lies beside the exports."""
+    from layers.datasets import DEMO_ID
+    from layers.notes import KINDS
+
+    code = cli.main(["--json", "--quiet", "coverage", DEMO_ID, "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    notes_path = tmp_path / "notities.csv"
+    assert str(notes_path) in data["bestanden"] and (tmp_path / "buurten.csv").exists()
+    assert data["meldingen"] and all(m.endswith(f"lijst in {notes_path}")
+                                     for m in data["meldingen"])
+    rows = read_notes(notes_path)
+    for m in data["meldingen"]:
+        n = int(m.split()[0])
+        kind = next(k for k, (one, many, _) in KINDS.items()
+                    if m.startswith(f"{n} {one}:") or m.startswith(f"{n} {many}:"))
+        assert n == sum(r["soort"].startswith(KINDS[kind][0]) for r in rows)
+    # the same lines are among the result's notes that the dashboard and the PDF show
+    assert set(data["meldingen"]) <= {ln.replace(" — lijst in notities.csv",
+                                                 f" — lijst in {notes_path}")
+                                      for ln in data["notities"]}
