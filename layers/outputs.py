@@ -45,8 +45,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten), geheel getal",
     "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS), geheel getal; uit een CBS-percentage "
                        "berekend en dan afgerond waar inwoners_65plus_geschat waar is",
-    "inwoners_65plus_geschat": "Waar: inwoners_65plus is een schatting (CBS-percentage × "
-                               "inwoners, afgerond), geen telling",
+    "inwoners_65plus_geschat": "Waar: inwoners_65plus (en wat daaruit volgt) is een schatting "
+                               "(CBS-percentage × inwoners, afgerond), geen telling",
     "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek, "
                             "afgerond op hele personen",
     "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand, afgerond op hele "
@@ -111,6 +111,22 @@ def tidy_numbers(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Column the population reader adds when a 65+ count is computed from a CBS percentage.
+ESTIMATED = "inwoners_65plus_geschat"
+
+
+def estimated_65plus(result: Result) -> pd.Series | None:
+    """Per row of ``result.table``: whether its 65+ count is an estimate, as the population
+    reader marks it (:data:`ESTIMATED` in the areas or the kerncijfers); None when unmarked."""
+    prep = result.prepared
+    for src in (prep.areas, prep.population):
+        if src is not None and ESTIMATED in src.columns and "code" in src.columns:
+            flags = dict(zip(src["code"], src[ESTIMATED].fillna(False).astype(bool),
+                             strict=True))
+            return result.table["buurtcode"].map(flags).fillna(False).astype(bool)
+    return None
+
+
 def counted_column(result: Result) -> str:
     return {"65plus": "inwoners_65plus", "inwoners": "inwoners",
             "woongebouwen": "woongebouwen"}[DEMAND_SUFFIX[result.prepared.demand]]
@@ -165,6 +181,10 @@ def wijk_table(result: Result) -> gpd.GeoDataFrame:
     out["mediaan_afstand_m"] = np.round(agg["median_m"].to_numpy(dtype=float))
     out["p90_afstand_m"] = np.round(agg["p90_m"].to_numpy(dtype=float))
     out["wijknaam"] = out["wijkcode"].map(wijk_names(result)).astype(object)
+    est = estimated_65plus(result)
+    if est is not None:  # a wijk total is an estimate when one of its buurten is
+        out[ESTIMATED] = est.groupby(t["wijkcode"].to_numpy()).any().reindex(
+            out["wijkcode"]).fillna(False).to_numpy()
     out["aantal_buurten"] = g.size().reindex(geom.index).to_numpy()
     out["profiel"] = result.profile.id
     out["max_afstand_m"] = round(result.profile.max_distance_m, 1)
@@ -269,6 +289,9 @@ def area_layer(result: Result) -> gpd.GeoDataFrame:
         c for c in result.table.columns if c not in SCHEMA and c != "geometry"]
     t = suppress(result.table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
                  people=result.prepared.counts_people)
+    est = estimated_65plus(result)
+    if est is not None and ESTIMATED not in t:
+        t.insert(t.columns.get_loc("inwoners_65plus") + 1, ESTIMATED, est.to_numpy())
     return tidy_numbers(t.to_crs(_export_crs(t.crs)))
 
 

@@ -15,7 +15,13 @@ import pyproj
 from layers.analysis import DEMAND_SUFFIX, Prepared, Result, use_buurten
 from layers.fmt import fmt_int, fmt_pct
 from layers.notes import Note
-from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_names
+from layers.outputs import (
+    SUPPRESS_BELOW,
+    counted_column,
+    estimated_65plus,
+    screen_value,
+    wijk_names,
+)
 from layers.places import access_points, merge_places_noted, places_from_list
 
 SPHERE_LABELS = {"gemeenschappelijk": "Gemeenschappelijk", "institutioneel": "Institutioneel",
@@ -44,7 +50,8 @@ def ranking(result: Result) -> pd.DataFrame:
         "wijk": t["wijkcode"].map(lambda c: wijknamen.get(c, c)).to_numpy(),
         "buiten_bereik": [screen_value(v, sm) for v, sm in
                           zip(t[f"buiten_bereik_{s}"], small, strict=True)],
-        "totaal": [screen_value(v, sm) for v, sm in zip(size, small, strict=True)],
+        "totaal": [("≈ " if e and not sm and v == v else "") + screen_value(v, sm)
+                   for v, sm, e in zip(size, small, _estimates(result), strict=True)],
         "aandeel_binnen": [_share_text(v, sm) for v, sm in
                            zip(t["aandeel_binnen_bereik"].to_numpy(float), small, strict=True)],
         "mediaan_m": [fmt_int(v) for v in t["mediaan_afstand_m"].to_numpy(dtype=float)],
@@ -58,11 +65,16 @@ UNKNOWN_HELP = {
                       "aantal is geheim of ontbreekt bij CBS, of er woont niemand",
     "mediaan_m": "'onbekend': geen route naar een ontmoetingsplek, of niemand om te tellen "
                  "in deze buurt (aantal geheim of ontbrekend bij CBS, of 0)",
-    "totaal": "'< 10': minder dan 10 personen (CBS-regel); 'onbekend': geheim of ontbrekend "
-              "bij CBS",
+    "totaal": "'≈': geschat uit een CBS-percentage, geen telling; '< 10': minder dan 10 "
+              "personen (CBS-regel); 'onbekend': geheim of ontbrekend bij CBS",
     "buiten_bereik": "'< 10': minder dan 10 personen (CBS-regel); 'onbekend': geheim of "
                      "ontbrekend bij CBS",
 }
+
+
+def _estimates(result: Result) -> np.ndarray:
+    est = estimated_65plus(result) if _suffix(result) == "65plus" else None
+    return np.zeros(len(result.table), dtype=bool) if est is None else est.to_numpy()
 
 
 def _share_text(v: float, suppressed: bool) -> str:

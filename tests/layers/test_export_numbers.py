@@ -156,3 +156,30 @@ def test_ranking_shows_no_none_or_nan(delft_result):
     assert all(isinstance(v, str) for v in cells)
     assert not [v for v in cells if v.lower() in ("none", "nan", "<na>", "")]
     assert (shown["mediaan_m"] == "onbekend").any()
+
+
+def test_estimated_counts_are_marked_in_exports_and_on_screen(delft_result, tmp_path):
+    """Delft's 65+ counts come from CBS's percentagePersonen65JaarEnOuder: estimates. When the
+    population reader marks them (inwoners_65plus_geschat), exports and screen say so."""
+    import dataclasses
+
+    from layers.outputs import ESTIMATED
+
+    pop = delft_result.prepared.population.copy()
+    pop[ESTIMATED] = pop["inwoners_65plus"].notna()
+    prep = dataclasses.replace(delft_result.prepared, population=pop)
+    result = dataclasses.replace(delft_result, prepared=prep, cache={})
+    files = write_export(result, "csv", tmp_path)
+    with open(tmp_path / "buurten.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    known = [r for r in rows if r["inwoners_65plus"] != ""]
+    assert known and all(r[ESTIMATED] == "True" for r in known)
+    with open(tmp_path / "wijken.csv", encoding="utf-8-sig", newline="") as fh:
+        assert any(r[ESTIMATED] == "True" for r in csv.DictReader(fh, delimiter=";"))
+    shown = ranking(result)
+    counted = shown[~shown["totaal"].isin(["onbekend"]) & ~shown["totaal"].str.startswith("<")]
+    assert len(counted) > 10 and counted["totaal"].str.startswith("≈ ").all()
+    assert tmp_path / "notities.csv" in files
+    # unmarked (this branch's reader): no column, no sign
+    assert ESTIMATED not in area_layer(delft_result).columns
+    assert not ranking(delft_result)["totaal"].str.startswith("≈").any()
