@@ -185,9 +185,9 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
                 st.caption(esc(line))
             if kind == "voorzieningen":
                 fac_gdf = res.gdf
-                fac_notes = res.notes
             else:
                 bnd_gdf = res.gdf
+            fac_notes = [*fac_notes, *res.notes]
     if fac_gdf is None and bnd_gdf is None:
         return prep
     key = (area_id, fac.file_id if fac else None, bnd.file_id if bnd else None)

@@ -343,7 +343,10 @@ def _read_geojson(p: Path) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
             out[h] = good[h].to_numpy()
     out = _drop_duplicates(out, problems, warnings)
     out.attrs["warnings"] = warnings
-    out.attrs["corrected"] = []
+    out.attrs["corrected"] = [
+        RowProblem(int(r), "geometry", f"{t} vervangen door een punt erin", soort="vlak_als_punt")
+        for r, t in zip(good["rij"], good.attrs.get("geom_types", good.geom_type), strict=True)
+        if t != "Point" and int(r) in set(out["rij"])]
     out.attrs["rows"] = len(raw)
     out.attrs["source"] = str(p)
     return out, sorted(problems, key=lambda pr: pr.rij)
@@ -356,6 +359,7 @@ def _geojson_to_rd(
     system than the rest of the file become row problems."""
     warnings: list[str] = []
     not_point = good.geom_type != "Point"
+    types = list(good.geom_type)
     if not_point.any():
         good = good.set_geometry(good.geometry.representative_point())
         warnings.append(f"{p.name}: vlakken/lijnen vervangen door een punt erin (non-points)")
@@ -380,9 +384,11 @@ def _geojson_to_rd(
                 )
             )
     good = good[kinds == main]
+    types = [t for t, k in zip(types, kinds, strict=True) if k == main]
     if good.empty:
         return good.set_crs(coords.RD, allow_override=True), warnings
     good, crs_warnings = coords.resolve_crs(good, p)
+    good.attrs["geom_types"] = types
     return good, warnings + crs_warnings
 
 

@@ -28,8 +28,14 @@ from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
-from layers.notes import Note, group_lines
-from layers.places import access_points, merge_places_noted, places_from_lists, places_from_osm
+from layers.notes import Note, from_boundaries, group_lines
+from layers.places import (
+    access_points,
+    merge_places_noted,
+    places_from_lists,
+    places_from_osm,
+    source_name,
+)
 from layers.scenario import Scenario
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -200,6 +206,7 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     homes = residential_buildings(extract.buildings, net.crs)
     prep.homes = homes
     if b is not None:
+        prep.row_notes += from_boundaries(b, source_name(area.boundaries[0]))
         for key in ("warnings", "notes", "problems"):
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
         prep.notes += check_coverage(extract, b)
@@ -232,7 +239,8 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     origins, fallbacks = origins_for_areas(prep.areas, homes, net, code="code", totals=totals)
     origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
     prep.origins = origins
-    prep.row_notes = [n for n in prep.row_notes if not n.kind.startswith("buurt_")] + fallbacks
+    prep.row_notes = [n for n in prep.row_notes
+                      if n.kind not in ("buurt_knopen", "buurt_punt")] + fallbacks
 
 
 def _use_mask(prep: Prepared, categories, spheres, period: Period | None) -> tuple[

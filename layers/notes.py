@@ -72,11 +72,19 @@ KINDS: dict[str, tuple[str, str, str]] = {
                          "zelfde categorie binnen 50 m of punt in het eigen gebouw: één plek"),
     "ver_van_pad": ("plek ver van een voetpad", "plekken ver van een voetpad",
                     "niet gebruikt, meer dan 250 m van een bruikbaar pad"),
+    "vlak_als_punt": ("rij met een vlak of lijn", "rijen met een vlak of lijn",
+                      "verplaatst naar een punt erin"),
+    "buurt_weggelaten": ("buurtgrens weggelaten", "buurtgrenzen weggelaten",
+                         "geen geometrie in het bestand"),
+    "buurt_gerepareerd": ("buurtgrens gerepareerd", "buurtgrenzen gerepareerd",
+                          "ongeldige geometrie hersteld (make_valid)"),
     "buurt_knopen": ("buurt zonder woongebouwen in OSM", "buurten zonder woongebouwen in OSM",
                      "inwoners verdeeld over de netwerkknopen van de buurt"),
     "buurt_punt": ("buurt zonder woongebouwen en paden", "buurten zonder woongebouwen en "
                    "paden", "inwoners op één punt in de buurt gezet"),
 }
+#: Kinds that mean the row was used, but not as given.
+CORRECTED = ("omgedraaid", "rd_als_graden", "graden_als_rd", "vlak_als_punt")
 #: Kinds that mean the row was not used at all.
 DROPPED = ("onleesbaar", "buiten_nl", "ander_stelsel", "dubbel", "buiten_gebied", "ver_van_pad")
 
@@ -85,6 +93,16 @@ def from_row_problems(problems: Iterable, file: str) -> list[Note]:
     """Notes for :class:`geo.facilities.RowProblem` s of ``file`` (a file name)."""
     return [Note(getattr(p, "soort", "onleesbaar"), f"{p.veld}: {p.melding}", int(p.rij), file)
             for p in problems]
+
+
+def from_boundaries(buurten, file: str) -> list[Note]:
+    """Notes for a boundary file as :func:`geo.boundaries.read_boundaries` read it: features
+    left out (no geometry) and buurten whose invalid geometry was repaired."""
+    notes = [Note("buurt_weggelaten", str(p), None, file)
+             for p in buurten.attrs.get("problems", [])]
+    notes += [Note("buurt_gerepareerd", f"{code}: geometrie hersteld", None, file)
+              for code in buurten.attrs.get("repaired", [])]
+    return notes
 
 
 def group_lines(notes: Sequence[Note], *, listed_in: str | None = NOTES_FILE) -> list[str]:
@@ -117,8 +135,7 @@ def use_summary(file: str, rows: int, notes: Sequence[Note]) -> str:
     12 rijen gebruikt, 1 overgeslagen, 2 gecorrigeerd, 1 samengevoegd'."""
     mine = [n for n in notes if n.file == file and n.row is not None]
     dropped = {n.row for n in mine if n.kind in DROPPED}
-    corrected = {n.row for n in mine if n.kind in ("omgedraaid", "rd_als_graden",
-                                                  "graden_als_rd")} - dropped
+    corrected = {n.row for n in mine if n.kind in CORRECTED} - dropped
     merged = {n.row for n in mine if n.kind == "samengevoegd"} - dropped
     used = rows - len(dropped)
     if not mine:

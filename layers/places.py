@@ -95,7 +95,7 @@ def places_from_lists(paths, taxonomy: Taxonomy, crs: str, *,
     cannot be read at all, becomes a :class:`~layers.notes.Note`; nothing raises."""
     out = LocalLists()
     for path in paths:
-        name = _shown_name(Path(path))
+        name = source_name(Path(path))
         try:
             fac, problems = read_facility_list(path)
         except InputError as exc:
@@ -112,7 +112,7 @@ def places_from_lists(paths, taxonomy: Taxonomy, crs: str, *,
     return out
 
 
-def _shown_name(path: Path) -> str:
+def source_name(path: Path) -> str:
     """The name the user gave a list: its source in a prepared area's ``meta.json`` (see
     :mod:`layers.bundle`), else the file name."""
     import json

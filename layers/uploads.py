@@ -27,7 +27,7 @@ from geo.boundaries import read_boundaries
 from geo.errors import InputError
 from geo.facilities import outside_area, read_facility_list
 from geo.settings import REPO_ROOT
-from layers.notes import Note, from_row_problems
+from layers.notes import Note, from_boundaries, from_row_problems
 
 Kind = Literal["voorzieningen", "buurtgrenzen"]
 
@@ -203,4 +203,5 @@ def _boundaries(shown: str, path: Path) -> UploadResult:
     summary = f"{len(gdf)} van {total} {_UNIT['buurtgrenzen']} gebruikt"
     if warnings:
         summary += f"; {len(warnings)} waarschuwing(en)"
-    return UploadResult(shown, "buurtgrenzen", gdf, problems, warnings, summary)
+    return UploadResult(shown, "buurtgrenzen", gdf, problems, warnings, summary,
+                        notes=from_boundaries(gdf, shown))

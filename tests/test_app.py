@@ -138,7 +138,7 @@ def test_scenario_add_and_close_show_before_and_after(demo_app):
     assert _beyond(at) == after.headline["buiten"] < base.headline["buiten"]
     metric = next(m for m in at.metric if m.label == "Woongebouwen buiten loopafstand")
     assert "scenario" in metric.proto.delta
-    assert any("verandering per gebied" in h.value for h in at.subheader)
+    assert any("verandering per gebied" in h.value for h in at.header)
     # closing a place as well: several changes at once, then reset
     pid = base.places.iloc[0].place_id
     at.session_state["scenario"] = sc.remove(pid)
