@@ -172,6 +172,23 @@ def test_report_map_and_geopackage_downloads_are_made_on_request(demo_app, downl
     assert downloads[f"{stem}.png"].startswith(b"\x89PNG")
     gpkg = downloads[f"{stem}.gpkg"]
     assert gpkg.startswith(b"SQLite format 3")
+    # written through layers.exports like the command line: Dutch layer titles included
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    from layers.exports import LAYER_TITLES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.gpkg"
+        path.write_bytes(gpkg)
+        con = sqlite3.connect(path)
+        try:
+            titles = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+        finally:
+            con.close()
+    assert titles["buurten"] == LAYER_TITLES["buurten"]
+    assert titles["plekken"] == LAYER_TITLES["plekken"]
 
 
 def test_benches_table_for_the_rollator_profile_matches_the_engine(demo_app):
