@@ -50,6 +50,8 @@ from layers.uploads import max_upload_mb, read_upload
 st.set_page_config(page_title="Ontmoetingskaart", page_icon="🗺️", layout="wide")
 S = st.session_state
 RESULT_CACHE = 12
+#: Notes listed one by one in the dashboard (all of them are in notities.csv).
+NOTES_SHOWN = 300
 
 
 @st.cache_data(show_spinner=False)
@@ -418,13 +420,11 @@ def _input_notes(result: Result) -> None:
     with st.expander(f"Wat er met de invoer is gebeurd ({fmt_int(len(notes))} meldingen)"):
         for line in [*summary, *group_lines(notes)]:
             st.markdown(f"- {esc(line)}")
-        if notes:
-            st.dataframe(pd.DataFrame({"bestand": [n.file or "" for n in notes],
-                                       "rij": [str(n.row) if n.row is not None else "–"
-                                               for n in notes],
-                                       "melding": [n.text for n in notes]}),
-                         hide_index=True, width="stretch",
-                         height=min(320, 38 + 35 * len(notes)))
+        if notes:  # as text (not a canvas grid): readable by screen readers and searchable
+            shown = notes[:NOTES_SHOWN]
+            more = len(notes) - len(shown)
+            st.markdown("**Alle meldingen**\n\n" + "".join(f"- {esc(n.line())}\n" for n in shown)
+                        + (f"- … en {fmt_int(more)} meer in {NOTES_FILE}\n" if more > 0 else ""))
         with tempfile.TemporaryDirectory() as tmp:
             data = write_notes(notes, Path(tmp) / NOTES_FILE).read_bytes()
         st.download_button(f"Download {NOTES_FILE}", data=data, file_name=NOTES_FILE,
