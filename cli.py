@@ -303,8 +303,9 @@ def check_out(out: Path | None, suffixes: tuple[str, ...]) -> Path | None:
 def write_table(df, out: Path) -> Path:
     """``df`` as a Dutch spreadsheet CSV (.csv) or as GeoJSON in WGS84 (.geojson)."""
     from geo.export import write_csv, write_geojson
+    from layers.outputs import tidy_numbers
 
-    return (write_csv if out.suffix.lower() == ".csv" else write_geojson)(df, out)
+    return (write_csv if out.suffix.lower() == ".csv" else write_geojson)(tidy_numbers(df), out)
 
 
 def check_k(k: int) -> int:

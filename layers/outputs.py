@@ -32,10 +32,12 @@ WHOLE_COLUMNS = (
     "binnen_bereik_woongebouwen", "buiten_bereik_woongebouwen", "binnen_bereik",
     "buiten_bereik", "samengevoegd", "aantal_buurten", "plekken_binnen_bereik", "gat_id",
     "mediaan_afstand_m", "p90_afstand_m",
+    # suggest / benches tables (cli.py --out)
+    "rang", "winst", "winst_cumulatief", "binnen_bereik_met_rust", "zonder_rust_te_ver",
 )
 #: Decimals of the other numeric columns (as the field descriptions say).
 DECIMALS = {"aandeel_binnen_bereik": 3, "max_afstand_m": 1, "afstand_m": 1, "tijd_min": 1,
-            "oppervlakte_ha": 2}
+            "oppervlakte_ha": 2, "max_zonder_rust_m": 1}
 
 FIELD_DESCRIPTIONS: dict[str, str] = {
     "buurtcode": "CBS-buurtcode (BU_CODE), of H3-celnummer bij zeshoeken",
