@@ -83,7 +83,9 @@ class Prepared:
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     place_problems: list[str] = field(default_factory=list)
     row_notes: list[Note] = field(default_factory=list)  # rows dropped/corrected/merged, fallbacks
-    input_summary: list[str] = field(default_factory=list)  # per own list: how many rows used
+    # per own list how many rows were used; what the boundary reader and the join with the CBS
+    # table left out or changed (printed by the CLI, shown in the dashboard's notes expander)
+    input_summary: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
 
@@ -176,6 +178,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
                      f"({area.population[0].name}).")
         notes += list(population.attrs.get("notes", []))
     prep = Prepared(area=area, population=population, notes=notes, taxonomy=tax)
+    if population is not None:
+        prep.input_summary += _as_given(population.attrs.get("notes", []), area.population[0])
     if not area.osm:
         return prep
     progress(0.1, "OSM-extract lezen")
@@ -199,8 +203,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
                                              *lists.frames)
     prep.row_notes += [*lists.notes, *merged]
     prep.place_problems += [n.line() for n in lists.notes]
-    prep.input_summary = lists.summaries(prep.row_notes)
-    prep.notes += prep.input_summary
+    prep.input_summary = [*lists.summaries(prep.row_notes), *prep.input_summary]
+    prep.notes += lists.summaries(prep.row_notes)
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
     homes = residential_buildings(extract.buildings, net.crs)
@@ -209,6 +213,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         prep.row_notes += from_boundaries(b, source_name(area.boundaries[0]))
         for key in ("warnings", "notes", "problems"):
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
+            if key != "problems":  # those are notes (from_boundaries)
+                prep.input_summary += _as_given(b.attrs.get(key, []), area.boundaries[0])
         prep.notes += check_coverage(extract, b)
         use_buurten(prep, b)
     else:
@@ -222,6 +228,12 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
     return prep
 
 
+def _as_given(lines, path) -> list[str]:
+    """Reader messages naming a file as the user gave it (not its copy in a prepared area)."""
+    given = source_name(path)
+    return [str(x).replace(path.name, given) for x in lines]
+
+
 def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     """Make ``buurten`` (as :func:`geo.boundaries.read_boundaries` returns them) the areas of a
     prepared analysis: join the CBS figures and spread them over the homes."""
@@ -231,6 +243,7 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     prep.area_kind = "buurt"
     b, notes = join_population(buurten, prep.population)
     prep.notes += notes
+    prep.input_summary += notes  # buurten left out or without figures: said on the CLI too
     prep.demand = demand_unit(b)
     if prep.demand == "woongebouwen":
         prep.notes.append("Geen inwonertallen bij de buurtgrenzen: de kaart telt woongebouwen.")

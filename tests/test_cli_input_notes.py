@@ -150,3 +150,26 @@ def test_coverage_writes_notities_beside_the_exports_and_counts_match(capsys, tm
     assert set(data["meldingen"]) <= {ln.replace(" — lijst in notities.csv",
                                                  f" — lijst in {notes_path}")
                                       for ln in data["notities"]}
+
+
+def test_buurten_of_another_municipality_are_named_when_left_out(capsys, delft, tmp_path):
+    """The Delft boundary file also holds neighbouring gemeenten's buurten; with Delft's CBS
+    table they are left out, and the command line says how many and which."""
+    import geopandas as gpd
+
+    pop = delft["osm"].parent / "cbs_wijkenbuurten_2023_delft_buurten_population.csv"
+    if not pop.exists():
+        pytest.skip(f"{pop} missing")
+    b = gpd.read_file(delft["buurten"])
+    other = sorted(b.loc[b["gemeentecode"] != "GM0503", "buurtcode"])
+    args = ["--json", "--quiet", "--cache-dir", str(tmp_path / "cache"), "prepare", "--osm",
+            str(delft["osm"]), "--buurten", str(delft["buurten"]), "--bevolking", str(pop),
+            "--naam", "t"]
+    assert cli.main(args) == 0
+    out, err = capsys.readouterr()
+    line = next(m for m in json.loads(out)["meldingen"] if "andere gemeente" in m)
+    assert line.startswith(f"{len(other)} buurtgrenzen liggen in een andere gemeente")
+    assert other[0] in line and line in err
+    # reader messages name the files as given, not their copies in the area folder
+    assert "cbs_wijkenbuurten_2023_delft_buurten_population.csv:" in err
+    assert "bevolking_0_" not in err and "buurten_0_" not in err
