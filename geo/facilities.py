@@ -183,7 +183,8 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
             out[h] = [r[idx[h]] if idx[h] < len(r) else "" for r in rows]
     extra = [h for h in header if h and h not in used]
     if extra:
-        warnings.append(f"extra kolommen overgenomen, niet gebruikt in de analyse: {extra[:10]}")
+        warnings.append("extra kolommen overgenomen, niet gebruikt in de analyse: "
+                        + ", ".join(extra[:10]) + (" …" if len(extra) > 10 else ""))
     if blank:
         warnings.append(f"lege rijen overgeslagen (empty rows skipped): rij {_rows_text(blank)}")
     if table.encoding not in (None, "utf-8-sig"):
@@ -289,15 +290,17 @@ def _to_rd(
     for kind in (coords.KIND_SWAPPED, coords.KIND_RD_SWAPPED):
         swapped = [lines[i] for i in np.flatnonzero(kinds == kind)]
         if swapped:
-            warnings.append(f"{coords.KIND_TEXT[kind]}, omgedraaid in rij(en) {swapped[:20]}")
+            warnings.append(f"{coords.KIND_TEXT[kind]}, omgedraaid in rij(en) "
+                            f"{_rows_text(swapped)}")
     rd = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_RD)]
     if pair[0] == "lon" and rd:
-        warnings.append(f"RD-coördinaten in de lat/lon-kolommen, als RD gelezen: rij(en) {rd[:20]}")
+        warnings.append(f"RD-coördinaten in de lat/lon-kolommen, als RD gelezen: rij(en) "
+                        f"{_rows_text(rd)}")
     deg = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_WGS84)]
     if pair[0] == "x" and deg:
         warnings.append(
             f"WGS84-graden (lengte/breedte) in de x/y-kolommen, als graden gelezen: "
-            f"rij(en) {deg[:20]}"
+            f"rij(en) {_rows_text(deg)}"
         )
     return gx, gy, keep, warnings
 

@@ -269,7 +269,7 @@ def _(tmp: Path) -> Path:
                      [HEADER, *landmark_rows(), [name, "toren", nl(lat), nl(lon)]])
 
 
-@case("csv-lat-lon-verwisseld", "voorzieningen", ("verwisseld", "rij(en) [2, 3, 4, 5]"), 4,
+@case("csv-lat-lon-verwisseld", "voorzieningen", ("verwisseld", "rij(en) 2, 3, 4, 5"), 4,
       check=_at("Domtoren", *LANDMARKS["Domtoren"]))
 def _(tmp: Path) -> Path:
     rows = [[n, c, lon, lat] for n, c, lat, lon in landmark_rows()]
