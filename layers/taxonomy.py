@@ -111,7 +111,7 @@ ACCESS_VALUES = ("point", "edge")
 def _check_keys(table: object, keys: Keys, *, where: str, path: Path) -> dict:
     """``table`` as a dict; InputError naming the unknown or missing key and the allowed keys."""
     required, optional = keys
-    allowed = sorted(required | optional)
+    allowed = ", ".join(sorted(required | optional))
     if not isinstance(table, dict):
         raise InputError(f"{where} is geen tabel maar {type(table).__name__}", path=path,
                          fix=f"schrijf {where} als TOML-tabel met de sleutels {allowed}")
@@ -122,8 +122,8 @@ def _check_keys(table: object, keys: Keys, *, where: str, path: Path) -> dict:
     for key in sorted(required):
         if key not in table:
             raise InputError(f"sleutel {key!r} ontbreekt in {where}", path=path,
-                             fix=f"vul {key!r} in; verplichte sleutels: {sorted(required)}, "
-                                 f"toegestane sleutels: {allowed}")
+                             fix=f"vul {key!r} in; verplichte sleutels: "
+                                 f"{', '.join(sorted(required))}; toegestane sleutels: {allowed}")
     return table
 
 
@@ -189,11 +189,11 @@ def _load_taxonomy(path: Path, _stamp: tuple[int, int]) -> Taxonomy:
         c = _check_keys(table, CATEGORY_KEYS, where=where, path=path)
         if c["sphere"] not in spheres:
             raise InputError(f"{where} heeft onbekende sfeer {c['sphere']!r}", path=path,
-                             fix=f"kies een van {sorted(spheres)}")
+                             fix=f"kies een van {', '.join(sorted(spheres))}")
         access = c.get("access", "point")
         if access not in ACCESS_VALUES:
             raise InputError(f"{where} heeft access = {access!r}", path=path,
-                             fix=f"kies een van {list(ACCESS_VALUES)}")
+                             fix=f"kies een van {', '.join(ACCESS_VALUES)}")
         if any(c["id"] == other.id for other in cats) or c["id"] == OTHER:
             raise InputError(f"categorie-id {c['id']!r} komt twee keer voor", path=path,
                              fix=f"geef elke categorie een eigen id (niet {OTHER!r})")
