@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from geo.errors import InputError, ServiceUnavailableError
@@ -135,7 +136,7 @@ def _human(result) -> list[tuple[str, str]]:
     return [("Gebied", f"{area.id} ({area.name})"), *summary_rows(result)]
 
 
-def report_input(prep, *, notices: list[str] = (), notes_file: Path | None = None,
+def report_input(prep, *, notices: Sequence[str] = (), notes_file: Path | None = None,
                  extra=()) -> list[str]:
     """What became of the input, in the words of :mod:`layers.notes`: per own list how many
     rows were used, then one line per kind of dropped, corrected or merged row (the full list
@@ -363,7 +364,8 @@ def cmd_suggest(args) -> int:
     check_out(args.out, (".csv", ".geojson"))
     area = find_area(args, args.gebied)
     result = analyse(args, area)
-    candidates, problems = None, []
+    candidates = None
+    problems: list = []
     if args.kandidaten:
         from layers.siting import list_candidates
 
