@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import InputError
-from geo.export import to_geojson, write_csv, write_gpkg
+from geo.export import to_geojson, write_csv
 from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
@@ -26,10 +26,11 @@ from layers.analysis import Prepared, Result, data_categories_sentence, prepare,
 from layers.cbsmap import cbs_map
 from layers.cbsview import cbs_view
 from layers.datasets import AreaData, discover, find_area
+from layers.exports import write_export
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
 from layers.mapview import build_map
+from layers.notes import NOTES_FILE, group_lines, write_notes
 from layers.outputs import (
-    FIELD_DESCRIPTIONS,
     SUPPRESS_BELOW,
     area_layer,
     export_layers,
@@ -37,7 +38,9 @@ from layers.outputs import (
 )
 from layers.scenario import AddedPlace, Scenario
 from layers.summary import (
+    UNKNOWN_HELP,
     change_per_area,
+    map_summary,
     place_near,
     places_by_sphere,
     ranking,
@@ -49,6 +52,8 @@ from layers.uploads import max_upload_mb, read_upload
 st.set_page_config(page_title="Ontmoetingskaart", page_icon="🗺️", layout="wide")
 S = st.session_state
 RESULT_CACHE = 12
+#: Notes listed one by one in the dashboard (all of them are in notities.csv).
+NOTES_SHOWN = 300
 
 
 @st.cache_data(show_spinner=False)
@@ -87,7 +92,7 @@ def _population_only(area: AreaData, prep: Prepared | None, data_dir: str) -> No
     if pop is None:
         return
     bu = pop[pop["niveau"] == "Buurt"]
-    st.subheader("Wat er wel is: inwoners per buurt (CBS)")
+    st.header("Wat er wel is: inwoners per buurt (CBS)")
     c1, c2, c3 = st.columns(3)
     c1.metric("Buurten", fmt_int(len(bu)))
     c2.metric("Inwoners", f"{fmt_int(bu['inwoners'].sum())} personen")
@@ -134,8 +139,8 @@ COLUMN_LABELS = {
     "inwoners": ("Inwoners", "localized"), "inwoners_65plus": ("65-plussers", "localized"),
     "woongebouwen": ("Woongebouwen", "localized"),
     "buiten_bereik": ("Buiten bereik", None), "totaal": ("Totaal", None),
-    "aandeel_binnen": ("Aandeel binnen bereik", "percent"),
-    "mediaan_m": ("Mediane afstand (m)", "localized"),
+    "aandeel_binnen": ("Aandeel binnen bereik", None),
+    "mediaan_m": ("Mediane afstand (m)", None),
     "aandeel_binnen_bereik": ("Aandeel binnen bereik", "percent"),
     "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
     "voor": ("Buiten bereik vóór", "localized"), "na": ("Buiten bereik na", "localized"),
@@ -150,8 +155,9 @@ def _column_config(view: pd.DataFrame) -> dict:
     out = {}
     for col in view.columns:
         label, fmt = COLUMN_LABELS.get(col, (col, None))
-        out[col] = (st.column_config.TextColumn(label) if fmt is None
-                    else st.column_config.NumberColumn(label, format=fmt))
+        helptext = UNKNOWN_HELP.get(col)
+        out[col] = (st.column_config.TextColumn(label, help=helptext) if fmt is None
+                    else st.column_config.NumberColumn(label, format=fmt, help=helptext))
     return out
 
 
@@ -216,6 +222,7 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
         bnd = st.file_uploader("Buurtgrenzen (GeoJSON/GPKG/ZIP met shapefile)",
                                type=["geojson", "json", "gpkg", "zip"], key=f"upl_bnd_{area_id}")
         fac_gdf = bnd_gdf = None
+        fac_notes: list = []
         for f, kind in ((fac, "voorzieningen"), (bnd, "buurtgrenzen")):
             if f is None:
                 continue
@@ -226,18 +233,20 @@ def _uploads(prep: Prepared, area_id: str) -> Prepared:
                 continue
             used_all = not res.problems
             (st.success if used_all else st.warning)(esc(res.summary))
-            for line in [*res.problems, *res.warnings][:50]:
+            for line in [*group_lines(res.notes, listed_in=None), *res.warnings][:50]:
                 st.caption(esc(line))
             if kind == "voorzieningen":
                 fac_gdf = res.gdf
             else:
                 bnd_gdf = res.gdf
+            fac_notes = [*fac_notes, *res.notes]
     if fac_gdf is None and bnd_gdf is None:
         return prep
     key = (area_id, fac.file_id if fac else None, bnd.file_id if bnd else None)
     if S.get("upload_key") != key:
         try:
-            S["upload_prep"] = with_uploads(prep, facilities=fac_gdf, buurten=bnd_gdf)
+            S["upload_prep"] = with_uploads(prep, facilities=fac_gdf, buurten=bnd_gdf,
+                                            row_notes=fac_notes)
         except InputError as exc:
             st.sidebar.error(esc(str(exc)))
             return prep
@@ -319,7 +328,7 @@ def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
 
 
 def _ranking(result: Result) -> None:
-    st.subheader("Ranglijst: waar wonen de meeste mensen buiten bereik?")
+    st.header("Ranglijst: waar wonen de meeste mensen buiten bereik?")
     r = ranking(result)
     view = r.drop(columns=["buurtcode"]).dropna(axis="columns", how="all")
     sel = st.dataframe(view, hide_index=True, width="stretch", height=320,
@@ -337,7 +346,7 @@ def _ranking(result: Result) -> None:
 
 
 def _downloads(result: Result, area: AreaData, suggestions) -> None:
-    st.subheader("Downloads")
+    st.header("Downloads")
     per = "per buurt" if result.prepared.area_kind == "buurt" else "per zeshoek"
     stem = f"ontmoetingskaart_{area.id}_{result.profile.id}"
     c1, c2, c3 = st.columns(3)
@@ -371,7 +380,7 @@ def _files(result: Result, suggestions, layers, stem) -> dict:
     from layers.staticmap import map_png
 
     with tempfile.TemporaryDirectory() as tmp:
-        gpkg = write_gpkg(layers, Path(tmp) / "r.gpkg", descriptions=FIELD_DESCRIPTIONS)
+        gpkg = write_export(result, "gpkg", Path(tmp) / "r.gpkg", layers=layers)[0]
         pdf = write_report(result, Path(tmp) / "r.pdf", scenario_before=S.get("base_result"),
                            siting=S.get("siting_obj"))
         return {
@@ -584,6 +593,27 @@ def _explain(result: Result) -> None:
         )
 
 
+def _input_notes(result: Result) -> None:
+    """What became of the input (layers.notes): the grouped lines, the full list and
+    notities.csv, in the same words as the command line."""
+    notes = result.row_notes
+    summary = result.prepared.input_summary
+    if not notes and not summary:
+        return
+    with st.expander(f"Wat er met de invoer is gebeurd ({fmt_int(len(notes))} meldingen)"):
+        for line in [*summary, *group_lines(notes)]:
+            st.markdown(f"- {esc(line)}")
+        if notes:  # as text (not a canvas grid): readable by screen readers and searchable
+            shown = notes[:NOTES_SHOWN]
+            more = len(notes) - len(shown)
+            st.markdown("**Alle meldingen**\n\n" + "".join(f"- {esc(n.line())}\n" for n in shown)
+                        + (f"- … en {fmt_int(more)} meer in {NOTES_FILE}\n" if more > 0 else ""))
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_notes(notes, Path(tmp) / NOTES_FILE).read_bytes()
+        st.download_button(f"Download {NOTES_FILE}", data=data, file_name=NOTES_FILE,
+                           mime="text/csv", key="dl_notities")
+
+
 def _remember_view(ret: dict) -> None:
     """Keep the map's centre and zoom for the next run; ignore sub-metre jitter, so a view the
     map merely reports back never causes another run."""
@@ -661,6 +691,10 @@ def main() -> None:
     if len(starts) > 4 * RESULT_CACHE:
         starts.clear()
     start = starts.setdefault(id(result), dict(view))
+    # text alternative for people who cannot use the map: one line, and the ranking below
+    st.markdown(f"**Kaart in woorden:** {esc(map_summary(result))} Dezelfde cijfers per gebied "
+                "staan in de [ranglijst](#ranglijst-waar-wonen-de-meeste-mensen-buiten-bereik) "
+                "onder de kaart.")
     fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
                      center=start.get("center"), zoom=start.get("zoom"), ageing=ageing)
     ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
@@ -670,7 +704,7 @@ def main() -> None:
     _remember_view(ret)
     _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
     if base is not None:
-        st.subheader(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
+        st.header(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
         ch = change_per_area(base, result)
         if ch.empty:
             st.caption("Dit scenario verandert in geen enkel gebied het aantal buiten bereik.")
@@ -682,6 +716,7 @@ def main() -> None:
     _growing(ageing, result)
     _benches(result)
     _downloads(result, area, suggestions)
+    _input_notes(result)
     _explain(result)
 
 

@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from geo.errors import InputError, ServiceUnavailableError
@@ -136,6 +137,21 @@ def _human(result) -> list[tuple[str, str]]:
     return [("Gebied", f"{area.id} ({area.name})"), *summary_rows(result)]
 
 
+def report_input(prep, *, notices: Sequence[str] = (), notes_file: Path | None = None,
+                 extra=()) -> list[str]:
+    """What became of the input, in the words of :mod:`layers.notes`: per own list how many
+    rows were used, then one line per kind of dropped, corrected or merged row (the full list
+    in ``notes_file``). Printed on stderr, also with ``--json``; returned for ``meldingen``."""
+    from layers.notes import group_lines
+
+    lines = [*notices, *prep.input_summary,
+             *group_lines([*prep.row_notes, *extra],
+                          listed_in=str(notes_file) if notes_file else None)]
+    for line in lines:
+        print(f"ontmoet: {line}", file=sys.stderr)
+    return lines
+
+
 def print_json(data: dict) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -177,11 +193,16 @@ def cmd_prepare(args) -> int:
         raise InputError("niets om voor te bereiden",
                          fix=f"geef een gebied (bijvoorbeeld {DEMO_ID}), --osm BESTAND --naam ID "
                              "of --gemeente GM0344")
-    for n in notices:
-        print(n, file=sys.stderr)
     if not done:
         check(area)
     prep = done[0]
+    notes_file = None
+    if area.folder is not None and cache_dir is not None and \
+            Path(area.folder).resolve().is_relative_to(Path(cache_dir).resolve()):
+        from layers.notes import NOTES_FILE, write_notes
+
+        notes_file = write_notes(prep.row_notes, Path(area.folder) / NOTES_FILE)
+    meldingen = report_input(prep, notices=notices, notes_file=notes_file)
     if not prep.ready:
         from geo.errors import MissingDataError
 
@@ -193,7 +214,8 @@ def cmd_prepare(args) -> int:
             "map": str(area.folder) if area.folder else None,
             "knopen": int(prep.net.n_nodes), "plekken": len(prep.places),
             "gebieden": len(prep.areas), "gebiedstype": prep.area_kind, "telt": prep.demand,
-            "meldingen": notices, "notities": prep.notes}
+            "meldingen": meldingen, "notities": prep.notes,
+            "notitiebestand": str(notes_file) if notes_file else None}
     emit(args, data, [("Gebied", f"{area.id} ({area.name})"), ("Map", str(data["map"])),
                       ("Loopnetwerk", f"{data['knopen']} knopen"),
                       ("Ontmoetingsplekken", str(data["plekken"])),
@@ -210,8 +232,12 @@ def cmd_coverage(args) -> int:
     with _Progress(args.quiet, "Exporteren") as bar:
         files = [*write_export(result, "geojson", out, progress=bar),
                  *write_export(result, "csv", out)]
+    files = list(dict.fromkeys(files))  # notities.csv is written by both
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
+    s["meldingen"] = report_input(result.prepared,
+                                  notes_file=next(f for f in files if f.name == "notities.csv"),
+                                  extra=result.row_notes[len(result.prepared.row_notes):])
     emit(args, s, [*_human(result), ("Uitvoer", str(out))])
     return EXIT_OK
 
@@ -225,6 +251,8 @@ def cmd_export(args) -> int:
         files = write_export(result, args.format, args.out, progress=bar)
     s = summary(result)
     s["bestanden"] = [str(f) for f in files]
+    s["meldingen"] = report_input(result.prepared, notes_file=files[-1],
+                                  extra=result.row_notes[len(result.prepared.row_notes):])
     emit(args, s, [*_human(result), *(("Bestand", str(f)) for f in files)])
     return EXIT_OK
 
@@ -282,8 +310,9 @@ def check_out(out: Path | None, suffixes: tuple[str, ...]) -> Path | None:
 def write_table(df, out: Path) -> Path:
     """``df`` as a Dutch spreadsheet CSV (.csv) or as GeoJSON in WGS84 (.geojson)."""
     from geo.export import write_csv, write_geojson
+    from layers.outputs import tidy_numbers
 
-    return (write_csv if out.suffix.lower() == ".csv" else write_geojson)(df, out)
+    return (write_csv if out.suffix.lower() == ".csv" else write_geojson)(tidy_numbers(df), out)
 
 
 def check_k(k: int) -> int:
@@ -336,7 +365,8 @@ def cmd_suggest(args) -> int:
     check_out(args.out, (".csv", ".geojson"))
     area = find_area(args, args.gebied)
     result = analyse(args, area)
-    candidates, problems = None, []
+    candidates = None
+    problems: list = []
     if args.kandidaten:
         from layers.siting import list_candidates
 

@@ -16,4 +16,5 @@ if [ "$need_apt" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; t
     || echo "» could not install chromium; browser tests will skip"
 fi
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

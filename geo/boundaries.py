@@ -191,7 +191,8 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     dup = sorted(set(out["buurtcode"][out["buurtcode"].duplicated()]))
     if dup:
         warnings.append(
-            f"{p.name}: buurtcodes komen meerdere keren voor (duplicate buurtcodes): {dup[:10]}"
+            f"{p.name}: buurtcodes komen meerdere keren voor (duplicate buurtcodes): "
+            + ", ".join(dup[:10]) + (" …" if len(dup) > 10 else "")
         )
     warnings += overlap_warnings(out)
     notes = []
@@ -232,7 +233,7 @@ def _clean_geometries(out: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str
         out.attrs["repaired"] = repaired
         warnings.append(
             f"ongeldige geometrie gerepareerd (make_valid) voor {len(repaired)} buurt(en) "
-            f"(invalid polygons repaired): {repaired}"
+            f"(invalid polygons repaired): {', '.join(map(str, repaired))}"
         )
     out.attrs["problems"] = problems
     return out, warnings

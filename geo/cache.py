@@ -135,7 +135,7 @@ def cached(
     meta = read_meta(path)
     fresh = meta is not None and not refresh and (
         max_age_days is None or _age_days(meta) <= max_age_days)
-    if fresh:
+    if fresh and meta is not None:
         return Cached(path, meta)
     try:
         data = produce()

@@ -19,6 +19,8 @@ COORD_PRECISION = 6
 
 
 def _clean(v):
+    if v is pd.NA:  # a missing value of a nullable integer column
+        return None
     if isinstance(v, (np.floating, float)):
         f = float(v)
         return None if math.isnan(f) or math.isinf(f) else f

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,11 +52,14 @@ _EXPECTED = "naam (name) en lat/lon (latitude/longitude, breedtegraad/lengtegraa
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One skipped row: its number in the file (header line = 1), the field and the message."""
+    """One skipped (or, in ``attrs["corrected"]``, repaired) row: its number in the file
+    (header line = 1), the field, the message and the kind of problem (``soort``, a key of
+    :data:`layers.notes.KINDS`)."""
 
     rij: int
     veld: str
     melding: str
+    soort: str = field(default="onleesbaar", compare=False)
 
     def __str__(self) -> str:
         return f"rij {self.rij}, {self.veld}: {self.melding}"
@@ -155,7 +158,8 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
 
     lines = [g[0] for g in good]
     x, y = np.array([g[2] for g in good]), np.array([g[3] for g in good])
-    gx, gy, keep, warnings = _to_rd(x, y, lines, pair, cols, problems)
+    corrected: list[RowProblem] = []
+    gx, gy, keep, warnings = _to_rd(x, y, lines, pair, cols, problems, corrected)
     rows = [g[1] for g, k in zip(good, keep, strict=True) if k]
     out = gpd.GeoDataFrame(
         {
@@ -179,7 +183,8 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
             out[h] = [r[idx[h]] if idx[h] < len(r) else "" for r in rows]
     extra = [h for h in header if h and h not in used]
     if extra:
-        warnings.append(f"extra kolommen overgenomen, niet gebruikt in de analyse: {extra[:10]}")
+        warnings.append("extra kolommen overgenomen, niet gebruikt in de analyse: "
+                        + ", ".join(extra[:10]) + (" …" if len(extra) > 10 else ""))
     if blank:
         warnings.append(f"lege rijen overgeslagen (empty rows skipped): rij {_rows_text(blank)}")
     if table.encoding not in (None, "utf-8-sig"):
@@ -190,6 +195,8 @@ def read_facility_list(path: str | Path) -> tuple[gpd.GeoDataFrame, list[RowProb
     out = _drop_duplicates(out, problems, warnings)
     problems.sort(key=lambda pr: pr.rij)
     out.attrs["warnings"] = [f"{p.name}: {w}" for w in warnings]
+    out.attrs["corrected"] = [c for c in corrected if c.rij in set(out["rij"])]
+    out.attrs["rows"] = len(data) - 1
     out.attrs["source"] = str(p)
     return out, problems
 
@@ -227,6 +234,7 @@ def _drop_duplicates(
                         "naam",
                         f"dubbel: zelfde naam {out['naam'].iloc[b]!r} en plek als rij "
                         f"{int(out['rij'].iloc[first])} (duplicate row skipped)",
+                        soort="dubbel",
                     )
                 )
         kept = [int(out["rij"].iloc[a]) for a in pos if not drop[a]]
@@ -247,8 +255,10 @@ def _to_rd(
     pair: tuple[str, str],
     cols: dict[str, str],
     problems: list[RowProblem],
+    corrected: list[RowProblem],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Classify each point, convert to RD, report points outside the Netherlands."""
+    """Classify each point, convert to RD, report points outside the Netherlands (in
+    ``problems``) and points read in another way than the columns say (in ``corrected``)."""
     kinds = coords.classify_xy(x, y) if len(x) else np.array([], dtype=object)
     gx, gy = np.full(len(x), np.nan), np.full(len(x), np.nan)
     for kind in (coords.KIND_RD, coords.KIND_WGS84, coords.KIND_SWAPPED, coords.KIND_RD_SWAPPED):
@@ -264,21 +274,33 @@ def _to_rd(
                 f"{cx}/{cy}",
                 f"{cx}={x[i]:g}, {cy}={y[i]:g} ligt niet in Nederland als RD of WGS84 "
                 "(coordinates outside the Netherlands)",
+                soort="buiten_nl",
             )
         )
     warnings = []
+    cx_cy = f"{cx}/{cy}"
+    for kind, soort in ((coords.KIND_SWAPPED, "omgedraaid"), (coords.KIND_RD_SWAPPED, "omgedraaid"),
+                        (coords.KIND_RD, "rd_als_graden"), (coords.KIND_WGS84, "graden_als_rd")):
+        if soort == "rd_als_graden" and pair[0] != "lon" or soort == "graden_als_rd" and \
+                pair[0] != "x":
+            continue
+        for i in np.flatnonzero(kinds == kind):
+            corrected.append(RowProblem(lines[i], cx_cy, f"{cx}={x[i]:g}, {cy}={y[i]:g}: "
+                                        f"{coords.KIND_TEXT[kind]}", soort=soort))
     for kind in (coords.KIND_SWAPPED, coords.KIND_RD_SWAPPED):
         swapped = [lines[i] for i in np.flatnonzero(kinds == kind)]
         if swapped:
-            warnings.append(f"{coords.KIND_TEXT[kind]}, omgedraaid in rij(en) {swapped[:20]}")
+            warnings.append(f"{coords.KIND_TEXT[kind]}, omgedraaid in rij(en) "
+                            f"{_rows_text(swapped)}")
     rd = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_RD)]
     if pair[0] == "lon" and rd:
-        warnings.append(f"RD-coördinaten in de lat/lon-kolommen, als RD gelezen: rij(en) {rd[:20]}")
+        warnings.append(f"RD-coördinaten in de lat/lon-kolommen, als RD gelezen: rij(en) "
+                        f"{_rows_text(rd)}")
     deg = [lines[i] for i in np.flatnonzero(kinds == coords.KIND_WGS84)]
     if pair[0] == "x" and deg:
         warnings.append(
             f"WGS84-graden (lengte/breedte) in de x/y-kolommen, als graden gelezen: "
-            f"rij(en) {deg[:20]}"
+            f"rij(en) {_rows_text(deg)}"
         )
     return gx, gy, keep, warnings
 
@@ -324,6 +346,11 @@ def _read_geojson(p: Path) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
             out[h] = good[h].to_numpy()
     out = _drop_duplicates(out, problems, warnings)
     out.attrs["warnings"] = warnings
+    out.attrs["corrected"] = [
+        RowProblem(int(r), "geometry", f"{t} vervangen door een punt erin", soort="vlak_als_punt")
+        for r, t in zip(good["rij"], good.attrs.get("geom_types", good.geom_type), strict=True)
+        if t != "Point" and int(r) in set(out["rij"])]
+    out.attrs["rows"] = len(raw)
     out.attrs["source"] = str(p)
     return out, sorted(problems, key=lambda pr: pr.rij)
 
@@ -335,6 +362,7 @@ def _geojson_to_rd(
     system than the rest of the file become row problems."""
     warnings: list[str] = []
     not_point = good.geom_type != "Point"
+    types = list(good.geom_type)
     if not_point.any():
         good = good.set_geometry(good.geometry.representative_point())
         warnings.append(f"{p.name}: vlakken/lijnen vervangen door een punt erin (non-points)")
@@ -346,7 +374,8 @@ def _geojson_to_rd(
     main = known.most_common(1)[0][0] if known else coords.KIND_UNKNOWN
     for r, k in zip(good["rij"], kinds, strict=True):
         if k == coords.KIND_UNKNOWN:
-            problems.append(RowProblem(int(r), "geometry", "ligt niet in Nederland (outside NL)"))
+            problems.append(RowProblem(int(r), "geometry", "ligt niet in Nederland (outside NL)",
+                                       soort="buiten_nl"))
         elif k != main:
             problems.append(
                 RowProblem(
@@ -354,12 +383,15 @@ def _geojson_to_rd(
                     "geometry",
                     f"{coords.KIND_TEXT[k]}, terwijl de rest van het bestand "
                     f"{coords.KIND_TEXT[main]} heeft (different coordinate system than the rest)",
+                    soort="ander_stelsel",
                 )
             )
     good = good[kinds == main]
+    types = [t for t, k in zip(types, kinds, strict=True) if k == main]
     if good.empty:
         return good.set_crs(coords.RD, allow_override=True), warnings
     good, crs_warnings = coords.resolve_crs(good, p)
+    good.attrs["geom_types"] = types
     return good, warnings + crs_warnings
 
 
@@ -378,6 +410,7 @@ def outside_area(
             "coördinaten",
             f"{naam!r} ligt {d / 1000:.1f} km buiten {label} (outside the area); "
             "controleer de coördinaten of verwijder de rij",
+            soort="buiten_gebied",
         )
         for r, naam, d in zip(
             places["rij"][outside], places["naam"][outside], dist[outside], strict=True
@@ -403,6 +436,7 @@ def far_from_paths(
             + f" van het dichtstbijzijnde voetpad, meer dan {limit_m:.0f} m (far from any "
             "footpath: on a motorway, in water or misplaced); niet gebruikt — controleer de "
             "coördinaten",
+            soort="ver_van_pad",
         )
         for r, naam, dist in zip(
             np.asarray(rows)[far], places["naam"].to_numpy()[far], d[far], strict=True

@@ -69,7 +69,7 @@ def open_in(spec: str | None, period: Period) -> bool | None:
 
     try:
         oh = opening_hours.OpeningHours(spec.strip())
-    except (opening_hours.ParserError, ValueError, TypeError):
+    except (getattr(opening_hours, "ParserError", ValueError), ValueError, TypeError):
         return None
     single = period.end <= (dt.datetime.combine(REFERENCE_MONDAY, period.start)
                             + dt.timedelta(minutes=1)).time()

@@ -264,5 +264,8 @@ def read_bundle(folder: Path) -> OsmExtract:
          "office": b["tags"].map(lambda t: t.get("office"))},
         geometry=b.geometry.values, crs=4326)
     features = feats[["osm_type", "osm_id", "tags", "geometry"]].reset_index(drop=True)
-    bounds = tuple(float(v) for v in features.total_bounds) if len(features) else None
+    bounds: tuple[float, float, float, float] | None = None
+    if len(features):
+        x0, y0, x1, y1 = (float(v) for v in features.total_bounds)
+        bounds = (x0, y0, x1, y1)
     return OsmExtract(folder, ways, node_tags, features, buildings, bounds, {})

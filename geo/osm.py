@@ -172,6 +172,7 @@ def read_osm(
             .with_areas(osmium.filter.KeyFilter(*wanted_keys))
             .with_filter(osmium.filter.KeyFilter(*wanted_keys, *NODE_TAG_KEYS))
         )
+        obj: Any  # osmium yields nodes, ways and areas; each branch asks which first
         for obj in fp:
             if obj.is_node():
                 tags = dict(obj.tags)

@@ -188,7 +188,8 @@ def nearest_service_lines(
         a = np.nan_to_num(np.clip(limit - du, 0, length), nan=0.0)
         b = np.nan_to_num(np.clip(limit - dv, 0, length), nan=0.0)
         meet = np.clip((length + dv - du) / 2.0, 0, length)  # where both sides are equal
-    meet = np.nan_to_num(meet, nan=0.0, posinf=length, neginf=0.0)
+    meet = np.where(np.isnan(meet), 0.0, np.where(np.isposinf(meet), length,
+                                                 np.where(np.isneginf(meet), 0.0, meet)))
     reach_u = np.where(np.isfinite(dv), np.minimum(a, meet), a)
     reach_v = np.where(np.isfinite(du), np.minimum(b, length - meet), b)
     e_all = np.arange(net.n_edges)

@@ -17,7 +17,7 @@ from geo.boundaries import read_boundaries
 from geo.coverage import aggregate_by_area
 from geo.errors import InputError, MissingDataError
 from geo.extent import MIN_COVERED_SHARE, Extent, extent_of
-from geo.facilities import far_from_paths, read_facility_list
+from geo.facilities import far_from_paths
 from geo.features import read_feature_layer
 from geo.hours import Period, open_mask
 from geo.incremental import add_sources, remove_sources
@@ -33,7 +33,14 @@ from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
 from layers.neighbourhoods import demand_unit, join_population
-from layers.places import access_points, merge_places, places_from_list, places_from_osm
+from layers.notes import Note, from_boundaries, group_lines
+from layers.places import (
+    access_points,
+    merge_places_noted,
+    places_from_lists,
+    places_from_osm,
+    source_name,
+)
 from layers.scenario import Scenario
 from layers.sensitivity import notes as sensitivity_notes
 from layers.sensitivity import routing_entries
@@ -66,6 +73,8 @@ DEMAND_SUFFIX = {"inwoners_65plus": "65plus", "inwoners": "inwoners",
                  "woongebouwen": "woongebouwen"}
 #: Origins or places farther than this from any usable path are reported, not routed.
 MAX_SNAP_M = 250.0
+#: Note kind (layers.notes) of each way a buurt's residents were placed without OSM homes.
+FALLBACK_KINDS = {"netwerkknoop": "buurt_knopen", "middelpunt": "buurt_punt"}
 #: Nearest-place fields kept per profile (one per filter/opening-hours combination).
 FIELD_CACHE_SIZE = 16
 
@@ -96,6 +105,10 @@ class Prepared:
     extent: Extent | None = None  # where the network data is (geo.extent)
     category_data: dict[str, str] = field(default_factory=dict)  # category -> what data says
     gemeente: str | None = None  # gemeentecode the buurten were restricted to
+    row_notes: list[Note] = field(default_factory=list)  # rows dropped/corrected/merged, fallbacks
+    # per own list how many rows were used; what the boundary reader and the join with the CBS
+    # table left out or changed (printed by the CLI, shown in the dashboard's notes expander)
+    input_summary: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
 
@@ -164,6 +177,7 @@ class Result:
     nearest: DistanceField | None = None  # nearest-place field over the network nodes
     owner: np.ndarray | None = None  # place row (in prep.places + scenario places) per source
     cache: dict = field(default_factory=dict)  # derived layers (service/gap areas), per result
+    row_notes: list[Note] = field(default_factory=list)  # the prepared area's + places unused
 
     def caption(self) -> str:
         """The choices behind this result, as one Dutch sentence."""
@@ -186,6 +200,8 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
                      f"({area.population[0].name}).")
         notes += list(population.attrs.get("notes", []))
     prep = Prepared(area=area, population=population, notes=notes, taxonomy=tax)
+    if population is not None:
+        prep.input_summary += _as_given(population.attrs.get("notes", []), area.population[0])
     if not area.osm:
         return prep
     progress(0.1, "Loopnetwerk lezen")
@@ -206,37 +222,37 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         f"{len(comps)} losse delen (grootste {fmt_int(comps[0])} knopen)."
     )
     progress(0.5, "Ontmoetingsplekken indelen")
+    b = read_boundaries(area.boundaries[0]) if area.boundaries else None
     frames = [places_from_osm(extract.features, tax, net.crs)]
     holds_all = _holds_all_categories(area, extract)
     frames += _place_layers(area, tax, net.crs, notes)
-    for f in area.facilities:
-        try:
-            fac, problems = read_facility_list(f)
-        except InputError as exc:
-            prep.place_problems.append(str(exc))
-            continue
-        prep.place_problems += [f"{f.name}: {p}" for p in problems]
-        frames.append(places_from_list(fac, tax, net.crs))
     prep.addresses, prep.landuse = _residence_files(area, prep.notes)
     if prep.addresses is not None:
         on_addresses = places_from_osm(address_amenities(prep.addresses), tax, net.crs)
         on_addresses["bron"] = "OpenStreetMap (adrespunt)"
         on_addresses["osm_id"] = None  # the address table kept no OSM ids
         frames.append(on_addresses)
-    prep.places = merge_places(*frames)
+    lists = places_from_lists(area.facilities, tax, net.crs, within=b)
+    prep.places, merged = merge_places_noted(*frames, *lists.frames)
+    prep.row_notes += [*lists.notes, *merged]
+    prep.place_problems += [n.line() for n in lists.notes]
+    prep.input_summary = [*lists.summaries(prep.row_notes), *prep.input_summary]
+    prep.notes += lists.summaries(prep.row_notes)
     prep.category_data = category_data(prep.places, tax, holds_all=holds_all,
                                        partial_sources=("adrespunt",))
     prep._access = access_points(prep.places, net, tax)
     progress(0.65, "Buurten en woningen koppelen")
     homes = residential_buildings(extract.buildings, net.crs)
     prep.homes = homes
-    if area.boundaries:
-        b = read_boundaries(area.boundaries[0])
+    if b is not None:
+        prep.row_notes += from_boundaries(b, source_name(area.boundaries[0]))
         # the file's own figures are replaced by a CBS table's, and so are its notes on them
         keys = ("warnings", "problems") if population is not None else (
             "warnings", "notes", "problems")
         for key in keys:
             prep.notes += [str(x) for x in b.attrs.get(key, [])]
+            if key != "problems":  # those are notes (from_boundaries)
+                prep.input_summary += _as_given(b.attrs.get(key, []), area.boundaries[0])
         use_buurten(prep, b)
         refuse_if_elsewhere(prep, extract)
     else:
@@ -386,6 +402,12 @@ def _residence_files(area: AreaData, notes: list[str]) -> tuple[
     return out[0], out[1]
 
 
+def _as_given(lines, path) -> list[str]:
+    """Reader messages naming a file as the user gave it (not its copy in a prepared area)."""
+    given = source_name(path)
+    return [str(x).replace(path.name, given) for x in lines]
+
+
 def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     """Make ``buurten`` (as :func:`geo.boundaries.read_boundaries` returns them) the areas of a
     prepared analysis: keep one gemeente, join the CBS figures, spread them over the homes and
@@ -401,6 +423,7 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
         buurten = buurten[buurten["gemeentecode"] == gm]
     b, notes = join_population(buurten, prep.population)
     prep.notes += notes
+    prep.input_summary += notes  # buurten left out or without figures: said on the CLI too
     prep.demand = demand_unit(b)
     if prep.demand == "woongebouwen":
         prep.notes.append("Geen inwonertallen bij de buurtgrenzen: de kaart telt woongebouwen.")
@@ -412,6 +435,9 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     prep.origins = origins
     prep.notes += notes
     prep.area_notes = notes.detail
+    prep.row_notes = [n for n in prep.row_notes if not n.kind.startswith("buurt_")] + [
+        Note(FALLBACK_KINDS.get(k, "buurt_" + k), text) for k, text in
+        zip(notes.detail["kind"], notes.detail["text"], strict=True)]
     add_extent_columns(prep)
 
 
@@ -582,13 +608,17 @@ def run(
     places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
     places["row"] = np.nonzero(keep)[0]
     choices = Choices(profile, categories, spheres, period, scenario)
+    unused: list[Note] = []
     notes = list(prep.notes) + _run_notes(prep, state, field_, dist, keep, unknown_hours,
-                                          profile, period)
+                                          profile, period, unused)
+    row_notes = [*prep.row_notes, *unused]
+    notes[len(prep.notes):len(prep.notes)] = group_lines(row_notes)
     return Result(prep, profile, table, origins, places, _headline(prep, table), notes,
-                  choices, field_, owner)
+                  choices, field_, owner, row_notes=row_notes)
 
 
-def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) -> list[str]:
+def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period,
+               unused: list[Note]) -> list[str]:
     notes = []
     acc: Snapped = state["access"]
     use = keep[prep._access[2]] if len(keep) == len(prep.places) else None
@@ -619,7 +649,7 @@ def _run_notes(prep, state, field_, dist, keep, unknown_hours, profile, period) 
                                                                       else "."))
         own = kept & ~from_osm
         far = far_from_paths(prep.places[own], per_place[own], MAX_SNAP_M)
-        notes += [f"Ontmoetingsplek niet gebruikt: {p}" for p in far]
+        unused += [Note(p.soort, p.melding) for p in far]
     if period is not None:
         n_unknown = int(unknown_hours.sum())
         notes.append(f"Openingstijden voor {period.label}: {n_unknown} plekken zonder (leesbare) "

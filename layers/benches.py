@@ -73,6 +73,7 @@ def rest_aware(result: Result, max_without_rest_m: float = DEFAULT_STRETCH_M, *,
         raise InputError(f"maximale afstand zonder rust {max_without_rest_m} m is geen "
                          "positieve afstand", fix="kies bijvoorbeeld 150 m")
     prep = result.prepared
+    assert prep.net is not None
     state = prep.routing_state(result.profile)
     rests = rest_points(prep) if rests is None else rests.to_crs(prep.net.crs)
     pts = rests.geometry.values

@@ -57,7 +57,7 @@ class AreaData:
     def score(self) -> float:
         """Completeness: network and boundaries weigh most, then residents and places, then how
         much land the network covers; a demo never beats real data."""
-        s = 4 * bool(self.osm) + 4 * bool(self.boundaries) + 2 * bool(self.population)
+        s: float = 4 * bool(self.osm) + 4 * bool(self.boundaries) + 2 * bool(self.population)
         s += bool(self.facilities or self.places or self.addresses) + bool(self.nabijheid)
         s += bool(self.addresses or self.landuse)
         s += min(self.covered_km2, 100.0) / 25.0  # up to 4 points: a whole city beats a corner

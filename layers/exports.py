@@ -10,6 +10,7 @@ import geopandas as gpd
 
 from geo.errors import InputError
 from geo.export import write_csv, write_geojson, write_gpkg, write_parquet
+from layers.notes import NOTES_FILE, write_notes
 from layers.outputs import FIELD_DESCRIPTIONS, export_layers
 
 FORMATS = ("geojson", "gpkg", "csv", "parquet")
@@ -33,22 +34,34 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g
 
 
-def write_export(result, fmt: str, out: str | Path, *, progress=None) -> list[Path]:
-    """Write every layer of ``result`` in ``fmt``; returns the files written.
+def write_export(result, fmt: str, out: str | Path, *, progress=None,
+                 layers: dict[str, gpd.GeoDataFrame] | None = None) -> list[Path]:
+    """Write every layer of ``result`` in ``fmt``, and ``notities.csv`` (every input row that
+    was dropped, corrected or merged, see :mod:`layers.notes`) beside them; returns the files
+    written, the notes file last.
 
-    ``gpkg``: ``out`` is the GeoPackage file (all layers in it). Other formats: ``out`` is a
-    folder that receives ``<layer>.<ext>`` per layer. Every file is written atomically.
+    ``gpkg``: ``out`` is the GeoPackage file (all layers in it, with Dutch layer titles and
+    field descriptions); a folder gets ``ontmoetingskaart.gpkg``. Other formats: ``out`` is a
+    folder that receives ``<layer>.<ext>`` per layer. ``layers``: the result of
+    :func:`layers.outputs.export_layers` when the caller has it already. Every file is written
+    atomically.
     """
     if fmt not in FORMATS:
         raise InputError(f"onbekend exportformaat {fmt!r}",
                          fix=f"kies een van: {', '.join(FORMATS)}")
-    layers = {k: _for_file(v) for k, v in export_layers(result, progress=progress).items()}
+    if layers is None:
+        layers = export_layers(result, progress=progress)
+    layers = {k: _for_file(v) for k, v in layers.items()}
     out = Path(out)
     if fmt == "gpkg":
         if out.suffix.lower() != ".gpkg":
             out = out / "ontmoetingskaart.gpkg"
         # export_layers already gives every layer its CRS (RD New for Dutch areas)
-        return [write_gpkg(layers, out, descriptions=FIELD_DESCRIPTIONS,
-                           layer_titles=LAYER_TITLES)]
-    writer = {"geojson": write_geojson, "csv": write_csv, "parquet": write_parquet}[fmt]
-    return [writer(gdf, out / f"{name}.{fmt}") for name, gdf in layers.items()]
+        files = [write_gpkg(layers, out, descriptions=FIELD_DESCRIPTIONS,
+                            layer_titles=LAYER_TITLES)]
+        folder = out.parent
+    else:
+        writer = {"geojson": write_geojson, "csv": write_csv, "parquet": write_parquet}[fmt]
+        files = [writer(gdf, out / f"{name}.{fmt}") for name, gdf in layers.items()]
+        folder = out
+    return [*files, write_notes(getattr(result, "row_notes", []), folder / NOTES_FILE)]

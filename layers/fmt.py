@@ -11,14 +11,14 @@ def _missing(v: float | None) -> bool:
 
 def fmt_int(v: float | None) -> str:
     """12345.4 -> '12.345'; missing -> 'onbekend'."""
-    if _missing(v):
+    if v is None or _missing(v):
         return "onbekend"
     return f"{round(float(v)):,}".replace(",", ".")
 
 
 def fmt_pct(share: float | None, digits: int = 0) -> str:
     """0.1234 -> '12 %' (share 0–1)."""
-    if _missing(share):
+    if share is None or _missing(share):
         return "onbekend"
     return f"{100 * float(share):.{digits}f} %".replace(".", ",")
 

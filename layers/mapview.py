@@ -34,7 +34,7 @@ def _html_element(html_text: str) -> MacroElement:
     source, so braces in data cannot become Jinja."""
     el = MacroElement()
     el._template = Template("{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}")
-    el.body = html_text
+    el.body = html_text  # type: ignore[attr-defined]  # read by the template above
     return el
 
 
@@ -194,8 +194,8 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
                                       "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
     service = (service_area_layer(result, nearest_only=True).to_crs(4326) if show_service
-               else [])
-    if len(service):
+               else None)
+    if service is not None and len(service):
         names = [esc(n) if isinstance(n, str) and n else "(naamloos)" for n in service["naam"]]
         service = service.assign(tip=[f"Bereik van {n}" for n in names])
         out.append(folium.GeoJson(

@@ -38,6 +38,11 @@ def join_population(
         bu = kerncijfers[kerncijfers["niveau"] == "Buurt"].set_index("code")
         gm = set(bu["gemeentecode"].dropna())
         if gm:
+            other = sorted(set(b.loc[~b["gemeentecode"].isin(gm), "code"]))
+            if other:
+                notes.append(f"{len(other)} buurtgrenzen liggen in een andere gemeente dan de "
+                             f"CBS-tabel ({', '.join(sorted(gm))}) en zijn weggelaten: "
+                             f"{', '.join(other[:8])}" + (" …" if len(other) > 8 else ""))
             b = b[b["gemeentecode"].isin(gm)]
         b = b.drop(columns=[c for c in (*POPULATION, ESTIMATED) if c in b])
         b = b.join(bu[[c for c in (*POPULATION, ESTIMATED) if c in bu]], on="code")

@@ -25,31 +25,51 @@ GAP_BUFFER_M = 30.0
 SERVICE_BUFFER_M = 25.0
 DUTCH_CRS = "EPSG:28992"
 
+#: Columns that count people, buildings or places, and distances in whole metres: exported
+#: as whole numbers (nullable Int64, empty where unknown or suppressed).
+WHOLE_COLUMNS = (
+    "inwoners", "inwoners_65plus", "binnen_bereik_65plus", "buiten_bereik_65plus",
+    "binnen_bereik_inwoners", "buiten_bereik_inwoners", "woongebouwen",
+    "binnen_bereik_woongebouwen", "buiten_bereik_woongebouwen", "binnen_bereik",
+    "buiten_bereik", "samengevoegd", "aantal_buurten", "plekken_binnen_bereik", "gat_id",
+    "mediaan_afstand_m", "p90_afstand_m",
+    # suggest / benches tables (cli.py --out)
+    "rang", "winst", "winst_cumulatief", "binnen_bereik_met_rust", "zonder_rust_te_ver",
+)
+#: Decimals of the other numeric columns (as the field descriptions say).
+DECIMALS = {"aandeel_binnen_bereik": 3, "max_afstand_m": 1, "afstand_m": 1, "tijd_min": 1,
+            "oppervlakte_ha": 2, "max_zonder_rust_m": 1, "dekking": 3}
+
 FIELD_DESCRIPTIONS: dict[str, str] = {
     "buurtcode": "CBS-buurtcode (BU_CODE), of H3-celnummer bij zeshoeken",
     "buurtnaam": "Naam van de buurt (CBS)",
     "wijkcode": "CBS-wijkcode (WK_CODE)",
     "wijknaam": "Naam van de wijk (CBS)",
-    "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten)",
-    "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS)",
-    "inwoners_65plus_geschat": "Waar: het aantal 65-plussers is een schatting in hele personen, "
-                               "inwoners × CBS-percentage / 100 (CBS gaf alleen het percentage)",
-    "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek",
-    "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand",
-    "aandeel_binnen_bereik": "Aandeel (0–1) van de getelde groep binnen bereik",
-    "mediaan_afstand_m": "Mediane loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek",
-    "p90_afstand_m": "90e percentiel van de loopafstand (m)",
+    "inwoners": "Inwoners (CBS Kerncijfers wijken en buurten), geheel getal",
+    "inwoners_65plus": "Inwoners van 65 jaar en ouder (CBS), geheel getal; uit een CBS-percentage "
+                       "berekend en dan afgerond waar inwoners_65plus_geschat waar is",
+    "inwoners_65plus_geschat": "Waar: inwoners_65plus (en wat daaruit volgt) is een schatting "
+                               "(CBS-percentage × inwoners, afgerond), geen telling",
+    "binnen_bereik_65plus": "65-plussers binnen de maximale loopafstand van een ontmoetingsplek, "
+                            "afgerond op hele personen",
+    "buiten_bereik_65plus": "65-plussers verder dan de maximale loopafstand, afgerond op hele "
+                            "personen (binnen + buiten = totaal)",
+    "aandeel_binnen_bereik": "Aandeel (0–1) van de getelde groep binnen bereik, afgerond op 3 "
+                             "decimalen (0,1 procentpunt)",
+    "mediaan_afstand_m": "Mediane loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek, "
+                         "afgerond op hele meters; leeg = onbekend (niemand te tellen)",
+    "p90_afstand_m": "90e percentiel van de loopafstand (m), afgerond op hele meters",
     "profiel": "Gebruikt mobiliteitsprofiel",
+    "max_afstand_m": "Maximale loopafstand (m) = snelheid × minuten van het profiel, op 0,1 m",
     "status": "Dekking door het loopnetwerk in de gegevens: volledig; rand (een woning ligt "
               "dichter dan de maximale loopafstand bij de rand van de gegevens, binnen bereik is "
               "een ondergrens); buiten (geen loopnetwerk in de gegevens: geen cijfers)",
     "dekking": "Aandeel (0–1, 3 decimalen) van de buurt binnen het gebied dat het loopnetwerk "
                "in de gegevens dekt",
-    "max_afstand_m": "Maximale loopafstand (m) = snelheid × minuten van het profiel",
     "onderdrukt": "Waar: minder dan 10 personen, aantallen en aandeel weggelaten (CBS-regel)",
     "gebiedstype": "buurt of H3-zeshoek (schatting)",
     "telt": "Wat de aantallen tellen (65-plussers, inwoners of woongebouwen)",
-    "woongebouwen": "Aantal woongebouwen (OSM) als schatting zonder inwonertallen",
+    "woongebouwen": "Aantal woongebouwen (OSM) als schatting zonder inwonertallen, geheel getal",
     "naam": "Naam van de ontmoetingsplek (OSM of lokale lijst)",
     "categorie": "Categorie in de taxonomie van Ontmoetingskaart",
     "categorie_label": "Categorie, leesbaar",
@@ -58,15 +78,18 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "osm_id": "OSM-object (n/w/r + id)",
     "opening_hours": "Openingstijden (OSM-syntax), leeg = onbekend",
     "binnen_bereik": "Getelde personen/woongebouwen die deze plek als dichtstbijzijnde "
-                     "binnen bereik hebben",
+                     "binnen bereik hebben, afgerond op hele aantallen",
     "place_id": "Kenmerk van de plek in Ontmoetingskaart",
     "gat_id": "Volgnummer van het gebied buiten bereik",
-    "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
-    "oppervlakte_ha": "Oppervlakte (ha)",
+    "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik, afgerond op "
+                     "hele aantallen",
+    "oppervlakte_ha": "Oppervlakte (ha), op 2 decimalen",
+    "aantal_buurten": "Aantal buurten in de wijk",
     "soort": "Soort herkomst: woongebouw (OSM), adres, woongebied (OSM landuse), netwerkknoop "
              "of middelpunt (zonder woningen)",
-    "afstand_m": "Loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek; leeg = onbereikbaar",
-    "tijd_min": "Looptijd (min) bij de snelheid van het profiel",
+    "afstand_m": "Loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek, op 0,1 m; leeg = "
+                 "onbereikbaar",
+    "tijd_min": "Looptijd (min) bij de snelheid van het profiel, op 0,1 min",
     "dichtstbijzijnde_plek": "Naam van de dichtstbijzijnde ontmoetingsplek",
     "plekken_binnen_bereik": "Aantal ontmoetingsplekken binnen de maximale loopafstand",
     "samengevoegd": "Aantal bronrecords (OSM en lokale lijst) dat deze plek samenvoegt "
@@ -110,6 +133,40 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
 #: Beside the within/beyond counts, columns with these prefixes are nulled where suppressed.
 SUPPRESSED_PREFIXES = ("binnen_bereik", "buiten_bereik", "aandeel_", "echte_keuze",
                        "gem_categorieen")
+
+
+def tidy_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with numbers as a person expects them: counts and whole-metre distances as
+    nullable integers (:data:`WHOLE_COLUMNS`), the rest rounded (:data:`DECIMALS`); a text
+    column that is empty everywhere stays text. The dashboard shows the same rounded values."""
+    out = df.copy()
+    for col in out.columns:
+        if col == getattr(out, "_geometry_column_name", None):
+            continue
+        if col in WHOLE_COLUMNS and pd.api.types.is_numeric_dtype(out[col]) and \
+                not pd.api.types.is_bool_dtype(out[col]):
+            vals = pd.to_numeric(out[col], errors="coerce").astype(float)
+            vals = vals.where(np.isfinite(vals))
+            out[col] = vals.round().astype("Int64")
+        elif col in DECIMALS and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].where(np.isfinite(out[col])).round(DECIMALS[col])
+    return out
+
+
+#: Column the population reader adds when a 65+ count is computed from a CBS percentage.
+ESTIMATED = "inwoners_65plus_geschat"
+
+
+def estimated_65plus(result: Result) -> pd.Series | None:
+    """Per row of ``result.table``: whether its 65+ count is an estimate, as the population
+    reader marks it (:data:`ESTIMATED` in the areas or the kerncijfers); None when unmarked."""
+    prep = result.prepared
+    for src in (prep.areas, prep.population):
+        if src is not None and ESTIMATED in src.columns and "code" in src.columns:
+            flags = dict(zip(src["code"], src[ESTIMATED].fillna(False).astype(bool),
+                             strict=True))
+            return result.table["buurtcode"].map(flags).fillna(False).astype(bool)
+    return None
 
 
 def counted_column(result: Result) -> str:
@@ -164,7 +221,11 @@ def wijk_table(result: Result) -> gpd.GeoDataFrame:
                             result.profile.max_distance_m, pd.Index(out["wijkcode"]))
     out["mediaan_afstand_m"] = np.round(agg["median_m"].to_numpy(dtype=float))
     out["p90_afstand_m"] = np.round(agg["p90_m"].to_numpy(dtype=float))
-    out["wijknaam"] = out["wijkcode"].map(wijk_names(result))
+    out["wijknaam"] = out["wijkcode"].map(wijk_names(result)).astype(object)
+    est = estimated_65plus(result)
+    if est is not None:  # a wijk total is an estimate when one of its buurten is
+        out[ESTIMATED] = est.groupby(t["wijkcode"].to_numpy()).any().reindex(
+            out["wijkcode"]).fillna(False).to_numpy()
     out["aantal_buurten"] = g.size().reindex(geom.index).to_numpy()
     out["profiel"] = result.profile.id
     out["max_afstand_m"] = round(result.profile.max_distance_m, 1)
@@ -270,7 +331,10 @@ def area_layer(result: Result) -> gpd.GeoDataFrame:
         c for c in table.columns if c not in SCHEMA and c != "geometry"]
     t = suppress(table[[*dict.fromkeys(cols), "geometry"]], counted_column(result),
                  people=result.prepared.counts_people)
-    return t.to_crs(_export_crs(t.crs))
+    est = estimated_65plus(result)
+    if est is not None and ESTIMATED not in t:
+        t.insert(t.columns.get_loc("inwoners_65plus") + 1, ESTIMATED, est.to_numpy())
+    return tidy_numbers(t.to_crs(_export_crs(t.crs)))
 
 
 def origin_layer(result: Result) -> gpd.GeoDataFrame:
@@ -317,7 +381,8 @@ def export_layers(result: Result, *, progress=None) -> dict[str, gpd.GeoDataFram
            "servicegebieden": service_area_layer(result, progress=progress), "gaten": gaps,
            "herkomsten": origin_layer(result)}
     target = _export_crs(result.table.crs)
-    return {k: v.to_crs(target) if v.crs is not None else v for k, v in out.items()}
+    return {k: tidy_numbers(v.to_crs(target) if v.crs is not None else v)
+            for k, v in out.items()}
 
 
 def summary_rows(result: Result) -> list[tuple[str, str]]:

@@ -7,6 +7,9 @@ their edge: their access points are the network nodes inside them plus points ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,7 +17,10 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geo.errors import InputError
+from geo.facilities import outside_area, read_facility_list
 from geo.network import WalkNetwork
+from layers.notes import Note, from_row_problems, use_summary
 from layers.taxonomy import Taxonomy
 
 PLACE_COLUMNS = [
@@ -63,7 +69,59 @@ def places_from_list(
         geometry=f.geometry.values,
         crs=crs,
     )
-    return _finish(out, taxonomy)
+    out = _finish(out, taxonomy)
+    if "rij" in f.columns:  # kept for the notes on merged rows; merge_places drops it
+        out["rij"] = f["rij"].to_numpy()
+    return out
+
+
+@dataclass
+class LocalLists:
+    """What became of a municipality's own lists: place tables, notes per row, rows per file."""
+
+    frames: list[gpd.GeoDataFrame] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def summaries(self, notes: list[Note]) -> list[str]:
+        """Per list: how many rows were used ('alle 12 rijen gebruikt, niets gewijzigd')."""
+        return [use_summary(name, n, notes) for name, n in self.rows.items()]
+
+
+def places_from_lists(paths, taxonomy: Taxonomy, crs: str, *,
+                      within: gpd.GeoDataFrame | None = None) -> LocalLists:
+    """Read each list (see :func:`geo.facilities.read_facility_list`); rows outside ``within``
+    (buurt polygons, optional) are left out. Every skipped or corrected row, and a list that
+    cannot be read at all, becomes a :class:`~layers.notes.Note`; nothing raises."""
+    out = LocalLists()
+    for path in paths:
+        name = source_name(Path(path))
+        try:
+            fac, problems = read_facility_list(path)
+        except InputError as exc:
+            out.notes.append(Note("lijst_onbruikbaar", str(exc), None, name))
+            continue
+        if within is not None and len(fac):
+            fac, outside = outside_area(fac, within)
+            problems = [*problems, *outside]
+        out.rows[name] = int(fac.attrs.get("rows", len(fac) + len({p.rij for p in problems})))
+        found = from_row_problems([*problems, *fac.attrs.get("corrected", [])], name)
+        out.notes += sorted(found, key=lambda n: n.row or 0)
+        fac["bron"] = f"lokale lijst: {name}"
+        out.frames.append(places_from_list(fac, taxonomy, crs))
+    return out
+
+
+def source_name(path: Path) -> str:
+    """The name the user gave a list: its source in a prepared area's ``meta.json`` (see
+    :mod:`layers.bundle`), else the file name."""
+    import json
+
+    try:
+        meta = json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))
+        return Path(meta["bestanden"][path.name]["bron"]).name
+    except (OSError, ValueError, KeyError, TypeError):
+        return path.name
 
 
 def _finish(df: gpd.GeoDataFrame, taxonomy: Taxonomy) -> gpd.GeoDataFrame:
@@ -81,10 +139,19 @@ def merge_places(*frames: gpd.GeoDataFrame, radius_m: float = MERGE_RADIUS_M) ->
     order: pass OSM before local lists) keeps its geometry; names and sources are combined.
     The result has ``samengevoegd`` = how many records each place stands for.
     """
+    return merge_places_noted(*frames, radius_m=radius_m)[0]
+
+
+def merge_places_noted(
+    *frames: gpd.GeoDataFrame, radius_m: float = MERGE_RADIUS_M
+) -> tuple[gpd.GeoDataFrame, list[Note]]:
+    """:func:`merge_places`, plus a :class:`~layers.notes.Note` for every record merged into
+    an earlier one: kind "samengevoegd" for a row of a local list (with its row number),
+    "osm_samengevoegd" for an OSM object."""
     frames = tuple(f for f in frames if f is not None and len(f))
     if not frames:
         empty = gpd.GeoDataFrame(columns=[*PLACE_COLUMNS, "samengevoegd"], geometry="geometry")
-        return empty
+        return empty, []
     crs = frames[0].crs
     df = pd.concat([f.to_crs(crs) for f in frames], ignore_index=True)
     df = gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
@@ -102,6 +169,7 @@ def merge_places(*frames: gpd.GeoDataFrame, radius_m: float = MERGE_RADIUS_M) ->
     graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(n, n))
     _, group = connected_components(graph, directed=False)
     df["_group"] = group
+    notes = _merge_notes(df, pts)
     first = df.groupby("_group", sort=False).head(1).copy()
     agg = df.groupby("_group", sort=False).agg(
         naam=("naam", lambda s: next((x for x in s if isinstance(x, str) and x.strip()), None)),
@@ -113,9 +181,36 @@ def merge_places(*frames: gpd.GeoDataFrame, radius_m: float = MERGE_RADIUS_M) ->
     first = first.set_index("_group")
     for col in ("naam", "bron", "samengevoegd", "opening_hours"):
         first[col] = agg.loc[first.index, col]
-    first = first.reset_index(drop=True)
+    first = first.reset_index(drop=True).drop(columns=["rij"], errors="ignore")
     first["place_id"] = [f"P{i:05d}" for i in range(len(first))]
-    return gpd.GeoDataFrame(first, geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(first, geometry="geometry", crs=crs), notes
+
+
+def _merge_notes(df: pd.DataFrame, pts: np.ndarray) -> list[Note]:
+    """A note per record that is not the first of its group."""
+    head = ~df["_group"].duplicated().to_numpy()
+    first_of = pd.Series(np.arange(len(df))[head], index=df["_group"].to_numpy()[head])
+    rows = df["rij"].to_numpy() if "rij" in df.columns else np.full(len(df), np.nan)
+    notes = []
+    for i in (int(k) for k in np.flatnonzero(~head)):
+        j = int(first_of[df["_group"].iat[i]])
+        d = float(shapely.distance(pts[i], pts[j]))
+        into = f"{_label(df, j)} ({df['bron'].iat[j]}, {d:.0f} m verder)"
+        if isinstance(rows[i], (int, float, np.integer, np.floating)) and np.isfinite(rows[i]):
+            bron = str(df["bron"].iat[i]).removeprefix("lokale lijst: ")
+            notes.append(Note("samengevoegd", f"{_label(df, i)} samengevoegd met {into}",
+                              int(rows[i]), bron))
+        else:
+            notes.append(Note("osm_samengevoegd", f"{_label(df, i)} samengevoegd met {into}",
+                              None, "OpenStreetMap"))
+    return notes
+
+
+def _label(df: pd.DataFrame, i: int) -> str:
+    naam = df["naam"].iat[i]
+    name = repr(naam) if isinstance(naam, str) and naam.strip() else "(zonder naam)"
+    osm = df["osm_id"].iat[i]
+    return f"{name} [{osm}]" if isinstance(osm, str) else name
 
 
 def access_points(

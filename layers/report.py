@@ -231,6 +231,10 @@ def _rank_table(ax, result: Result, ranked: pd.DataFrame) -> None:
     tab.auto_set_font_size(False)
     tab.set_fontsize(7)
     tab.scale(1, 1.05)
+    if any(cell == "onbekend" for row in rows for cell in row):  # footnote: why unknown
+        ax.text(0, 0, "onbekend: geen route naar een ontmoetingsplek, of niemand om te tellen "
+                "(aantal geheim of ontbrekend bij CBS)",
+                transform=ax.transAxes, fontsize=6, va="top", style="italic")
     for (r, _c), cell in tab.get_celld().items():
         cell.set_linewidth(0.3)
         if r == 0:

@@ -280,6 +280,7 @@ def suggest(prep: Prepared, profile: Profile, k: int, *,
         result = run(prep, profile)
     if candidates is None:
         candidates = osm_candidates(prep)
+    assert prep.net is not None
     candidates = candidates.to_crs(prep.net.crs).reset_index(drop=True)
     limit = profile.max_distance_m
     w = result.origins[prep.weight_col].to_numpy(dtype=float)

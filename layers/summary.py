@@ -5,6 +5,7 @@ prepared area with uploaded files."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -12,9 +13,16 @@ import pandas as pd
 import pyproj
 
 from layers.analysis import DEMAND_SUFFIX, Prepared, Result, use_buurten
-from layers.fmt import fmt_int
-from layers.outputs import SUPPRESS_BELOW, counted_column, screen_value, wijk_names
-from layers.places import access_points, merge_places, places_from_list
+from layers.fmt import fmt_int, fmt_pct
+from layers.notes import Note
+from layers.outputs import (
+    SUPPRESS_BELOW,
+    counted_column,
+    estimated_65plus,
+    screen_value,
+    wijk_names,
+)
+from layers.places import access_points, merge_places_noted, places_from_list
 
 SPHERE_LABELS = {"gemeenschappelijk": "Gemeenschappelijk", "institutioneel": "Institutioneel",
                  "persoonlijk": "Persoonlijk"}
@@ -26,10 +34,14 @@ def _suffix(result: Result) -> str:
 
 def ranking(result: Result) -> pd.DataFrame:
     """Areas sorted by demand beyond reach (most first), with wijk, share and median distance.
-    Counts are screen text ('< 10' where suppressed); ``buurtcode`` identifies the row."""
+    Every value is screen text: counts '< 10' where suppressed, the share '–' there, and
+    'onbekend' where nothing is known (:data:`UNKNOWN_HELP` says why); ``buurtcode``
+    identifies the row."""
     t = result.table
+    estimates = _estimates(result)
     if "status" in t:  # areas the data does not cover have no figures to rank
-        t = t[t["status"] != "buiten"]
+        covered = (t["status"] != "buiten").to_numpy()
+        t, estimates = t[covered], estimates[covered]
     s = _suffix(result)
     counted = counted_column(result)
     size = t[counted] if counted in t else t[f"binnen_bereik_{s}"] + t[f"buiten_bereik_{s}"]
@@ -42,13 +54,39 @@ def ranking(result: Result) -> pd.DataFrame:
         "wijk": t["wijkcode"].map(lambda c: wijknamen.get(c, c)).to_numpy(),
         "buiten_bereik": [screen_value(v, sm) for v, sm in
                           zip(t[f"buiten_bereik_{s}"], small, strict=True)],
-        "totaal": [screen_value(v, sm) for v, sm in zip(size, small, strict=True)],
-        "aandeel_binnen": np.where(small, np.nan, t["aandeel_binnen_bereik"].to_numpy(float)),
-        "mediaan_m": t["mediaan_afstand_m"].to_numpy(dtype=float),
+        "totaal": [("≈ " if e and not sm and v == v else "") + screen_value(v, sm)
+                   for v, sm, e in zip(size, small, estimates, strict=True)],
+        "aandeel_binnen": [_share_text(v, sm) for v, sm in
+                           zip(t["aandeel_binnen_bereik"].to_numpy(float), small, strict=True)],
+        "mediaan_m": [fmt_int(v) for v in t["mediaan_afstand_m"].to_numpy(dtype=float)],
         "dekking": np.where(t["status"].to_numpy() == "rand", "rand: ondergrens", "volledig")
         if "status" in t else "volledig",
     })
     return out.iloc[order].reset_index(drop=True)
+
+
+#: Why a ranking cell reads 'onbekend' or '–' (the dashboard shows it as the column's help).
+UNKNOWN_HELP = {
+    "aandeel_binnen": "'–': minder dan 10 personen, niet getoond (CBS-regel); 'onbekend': het "
+                      "aantal is geheim of ontbreekt bij CBS, of er woont niemand",
+    "mediaan_m": "'onbekend': geen route naar een ontmoetingsplek, of niemand om te tellen "
+                 "in deze buurt (aantal geheim of ontbrekend bij CBS, of 0)",
+    "totaal": "'≈': geschat uit een CBS-percentage, geen telling; '< 10': minder dan 10 "
+              "personen (CBS-regel); 'onbekend': geheim of ontbrekend bij CBS",
+    "buiten_bereik": "'< 10': minder dan 10 personen (CBS-regel); 'onbekend': geheim of "
+                     "ontbrekend bij CBS",
+}
+
+
+def _estimates(result: Result) -> np.ndarray:
+    est = estimated_65plus(result) if _suffix(result) == "65plus" else None
+    return np.zeros(len(result.table), dtype=bool) if est is None else est.to_numpy()
+
+
+def _share_text(v: float, suppressed: bool) -> str:
+    if suppressed:
+        return "–"
+    return fmt_pct(v, 1)
 
 
 def worst_areas(result: Result, n: int = 3) -> list[str]:
@@ -57,6 +95,21 @@ def worst_areas(result: Result, n: int = 3) -> list[str]:
     r = r[~r["buiten_bereik"].str.startswith("<")]
     r = r[r["buiten_bereik"] != "0"]
     return [f"{row.naam} ({row.buiten_bereik})" for row in r.head(n).itertuples()]
+
+
+def map_summary(result: Result) -> str:
+    """The map in one Dutch sentence, for people who cannot use the map (screen readers,
+    keyboard): who lives beyond reach, where most of them live, how many places are shown."""
+    h = result.headline
+    who = h["telt"].split(" (")[0]
+    limit = fmt_int(result.profile.max_distance_m)
+    text = (f"{fmt_int(h['buiten'])} van {fmt_int(h['totaal'])} {who} "
+            f"({fmt_pct(h['aandeel_buiten'])}) wonen verder dan {limit} m lopen van een "
+            f"ontmoetingsplek")
+    worst = worst_areas(result)
+    if worst:
+        text += "; de meeste in " + ", ".join(worst)
+    return text + f". De kaart toont {fmt_int(len(result.places))} ontmoetingsplekken."
 
 
 def places_by_sphere(result: Result) -> dict[str, int]:
@@ -91,14 +144,19 @@ def place_near(result: Result, lon: float, lat: float, *, tolerance_m: float = 3
 
 
 def with_uploads(prep: Prepared, *, facilities: gpd.GeoDataFrame | None = None,
-                 buurten: gpd.GeoDataFrame | None = None) -> Prepared:
+                 buurten: gpd.GeoDataFrame | None = None,
+                 row_notes: Sequence[Note] = ()) -> Prepared:
     """A private copy of ``prep`` (the shared one stays as it is) with an uploaded facility
-    list merged into the places and/or uploaded buurt boundaries as the areas."""
+    list merged into the places and/or uploaded buurt boundaries as the areas. ``row_notes``
+    (the upload's :class:`~layers.notes.Note` s) join the prepared area's; rows merged with a
+    place are added."""
     assert prep.net is not None
-    copy = dataclasses.replace(prep, notes=list(prep.notes), _by_mask={})
+    copy = dataclasses.replace(prep, notes=list(prep.notes), _by_mask={},
+                               row_notes=[*prep.row_notes, *row_notes])
     if facilities is not None and len(facilities):
         extra = places_from_list(facilities, prep.taxonomy, prep.net.crs)
-        copy.places = merge_places(prep.places, extra)
+        copy.places, merged = merge_places_noted(prep.places, extra)
+        copy.row_notes += [n for n in merged if n.kind == "samengevoegd"]  # uploaded rows
         copy._access = access_points(copy.places, prep.net, prep.taxonomy)
         copy.notes.append(f"Geüploade lijst: {fmt_int(len(extra))} plekken toegevoegd "
                           "(dubbelen binnen 50 m samengevoegd).")

@@ -27,6 +27,7 @@ from geo.boundaries import read_boundaries
 from geo.errors import InputError
 from geo.facilities import outside_area, read_facility_list
 from geo.settings import REPO_ROOT
+from layers.notes import Note, from_boundaries, from_row_problems, use_summary
 
 Kind = Literal["voorzieningen", "buurtgrenzen"]
 
@@ -63,6 +64,7 @@ class UploadResult:
     warnings: list[str] = field(default_factory=list)
     summary: str = ""
     error: InputError | None = None
+    notes: list[Note] = field(default_factory=list)  # per row: dropped or corrected, and why
 
     @property
     def ok(self) -> bool:
@@ -178,14 +180,15 @@ def _facilities(shown: str, path: Path, within: gpd.GeoDataFrame | None) -> Uplo
         gdf, outside = outside_area(gdf, within)
         problems = sorted([*problems, *outside], key=lambda p: p.rij)
     rows = {p.rij for p in problems}
-    total = len(gdf) + len(rows - set(gdf["rij"]))
+    total = int(gdf.attrs.get("rows", len(gdf) + len(rows - set(gdf["rij"]))))
     warnings = [_local(w, path, shown) for w in gdf.attrs.get("warnings", [])]
     gdf["bron"] = f"lokale lijst: {shown}"
     gdf.attrs["source"] = shown
-    summary = f"{len(gdf)} van {total} {_UNIT['voorzieningen']} gebruikt"
-    if problems:
-        summary += f"; {len(rows)} met een probleem (zie de lijst)"
-    return UploadResult(shown, "voorzieningen", gdf, [str(p) for p in problems], warnings, summary)
+    notes = from_row_problems([*problems, *gdf.attrs.get("corrected", [])], shown)
+    notes.sort(key=lambda n: n.row or 0)
+    summary = use_summary(shown, total, notes).removeprefix(f"{shown}: ")  # as the CLI says
+    return UploadResult(shown, "voorzieningen", gdf, [str(p) for p in problems], warnings, summary,
+                        notes=notes)
 
 
 def _boundaries(shown: str, path: Path) -> UploadResult:
@@ -198,4 +201,5 @@ def _boundaries(shown: str, path: Path) -> UploadResult:
     summary = f"{len(gdf)} van {total} {_UNIT['buurtgrenzen']} gebruikt"
     if warnings:
         summary += f"; {len(warnings)} waarschuwing(en)"
-    return UploadResult(shown, "buurtgrenzen", gdf, problems, warnings, summary)
+    return UploadResult(shown, "buurtgrenzen", gdf, problems, warnings, summary,
+                        notes=from_boundaries(gdf, shown))

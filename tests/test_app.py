@@ -138,7 +138,7 @@ def test_scenario_add_and_close_show_before_and_after(demo_app):
     assert _beyond(at) == after.headline["buiten"] < base.headline["buiten"]
     metric = next(m for m in at.metric if m.label == "Woongebouwen buiten loopafstand")
     assert "scenario" in metric.proto.delta
-    assert any("verandering per gebied" in h.value for h in at.subheader)
+    assert any("verandering per gebied" in h.value for h in at.header)
     # closing a place as well: several changes at once, then reset
     pid = base.places.iloc[0].place_id
     at.session_state["scenario"] = sc.remove(pid)
@@ -172,6 +172,23 @@ def test_report_map_and_geopackage_downloads_are_made_on_request(demo_app, downl
     assert downloads[f"{stem}.png"].startswith(b"\x89PNG")
     gpkg = downloads[f"{stem}.gpkg"]
     assert gpkg.startswith(b"SQLite format 3")
+    # written through layers.exports like the command line: Dutch layer titles included
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    from layers.exports import LAYER_TITLES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.gpkg"
+        path.write_bytes(gpkg)
+        con = sqlite3.connect(path)
+        try:
+            titles = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+        finally:
+            con.close()
+    assert titles["buurten"] == LAYER_TITLES["buurten"]
+    assert titles["plekken"] == LAYER_TITLES["plekken"]
 
 
 def test_benches_table_for_the_rollator_profile_matches_the_engine(demo_app):
@@ -182,5 +199,5 @@ def test_benches_table_for_the_rollator_profile_matches_the_engine(demo_app):
     at.button(key="banken").click().run()
     assert not at.exception
     want = bench_gaps(_engine(profile="rollator"), 150.0)
-    shown = at.dataframe[-1].value
+    shown = [d.value for d in at.dataframe if "buurtcode" in d.value.columns][-1]
     assert list(shown["buurtcode"]) == list(want["buurtcode"].head(15))

@@ -67,8 +67,8 @@ def test_a_scenario_stays_in_its_own_session(two_sessions, demo_prepared, all_pr
     # the other session: same numbers as before, no scenario, no before/after table
     assert _beyond(b) == base.headline["buiten"]
     assert "scenario" not in b.session_state
-    assert not any("verandering per gebied" in h.value for h in b.subheader)
-    assert any("verandering per gebied" in h.value for h in a.subheader)
+    assert not any("verandering per gebied" in h.value for h in b.header)
+    assert any("verandering per gebied" in h.value for h in a.header)
     # and resetting it in the other session does not touch the first
     b.session_state["scenario"] = Scenario()
     b.run()

@@ -343,12 +343,18 @@ def test_upload_refusal_shows_the_payload_literally(demo_page: Guarded, helsinki
     rows = len(PAYLOADS) + 1
     sidebar.get_by_text(f"0 van {rows} rijen gebruikt").wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page, TIMEOUT_MS)
-    text = sidebar.inner_text()
+    assert "rijen buiten Nederland: overgeslagen" in sidebar.inner_text()
+    # the full list, one line per row, in the main area's notes expander (layers/notes.py)
+    page.get_by_text("Wat er met de invoer is gebeurd").click()
+    listed = page.get_by_text("Alle meldingen").locator("xpath=../..")
+    listed.wait_for(timeout=TIMEOUT_MS)
+    text = listed.inner_text()
     for n in range(2, len(PAYLOADS) + 2):
-        assert f"rij {n}, lon/lat: lon=" in text, text
+        assert f"plekken.csv rij {n}: lon/lat: lon=" in text, text
     assert text.count("ligt niet in Nederland") == len(PAYLOADS), text
-    assert f"rij {rows + 1}, lat: {PAYLOADS[0]!r} is geen getal" in text, text
-    assert f"rij {rows + 1}, lon: {PAYLOADS[3]!r} is geen getal" in text, text
-    assert sidebar.locator("img[src='x'], script").count() == 0
+    assert f"rij {rows + 1}: lat: {PAYLOADS[0]!r} is geen getal" in text, text
+    assert f"rij {rows + 1}: lon: {PAYLOADS[3]!r} is geen getal" in text, text
+    for area in (sidebar, listed):
+        assert area.locator("img[src='x'], script").count() == 0
     page.screenshot(path=str(SCREENSHOT_DIR / "xss_upload_sidebar.png"))
     demo_page.assert_no_script_ran()

@@ -106,7 +106,10 @@ def test_swapped_lat_lon_is_corrected_with_warning(tmp_path: Path) -> None:
     assert problems == []
     for name in PLACES:
         _assert_at(gdf, name)
-    assert any("verwisseld" in w and "[2, 3, 4, 5]" in w for w in gdf.attrs["warnings"])
+    assert any("verwisseld" in w and "rij(en) 2, 3, 4, 5" in w for w in gdf.attrs["warnings"])
+    # and one note per corrected row (layers.notes kind "omgedraaid")
+    assert [(c.rij, c.soort) for c in gdf.attrs["corrected"]] == [
+        (r, "omgedraaid") for r in range(2, 2 + len(PLACES))]
 
 
 def test_bad_rows_are_listed_and_good_rows_kept(tmp_path: Path) -> None:
