@@ -242,3 +242,11 @@ def test_closing_a_library_in_delft_costs_real_choice(older):
     # the totals agree with the choice layer of each run (known buurten only)
     assert c.totals()["echte_keuze_voor"] == ch.headline(base)["echte_keuze"]
     assert c.totals()["echte_keuze_na"] == ch.headline(c.after)["echte_keuze"]
+
+
+@pytest.mark.parametrize("sub", ["vergrijzing", "vergelijk"])
+def test_new_subcommands_have_help(sub, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([sub, "--help"])
+    assert exc.value.code == 0
+    assert f"usage: ontmoet {sub}" in capsys.readouterr().out
