@@ -22,7 +22,7 @@ from geo.export import to_geojson, write_csv
 from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
-from layers.analysis import Prepared, Result, data_categories_sentence, prepare, run
+from layers.analysis import Prepared, Result, prepare, run
 from layers.cbsmap import cbs_map
 from layers.cbsview import cbs_view
 from layers.datasets import AreaData, discover, find_area
@@ -37,6 +37,7 @@ from layers.outputs import (
     screen_value,
 )
 from layers.scenario import AddedPlace, Scenario
+from layers.sources import data_categories_sentence
 from layers.summary import (
     UNKNOWN_HELP,
     change_per_area,

@@ -15,9 +15,10 @@ import shapely
 
 from geo.coverage import aggregate_by_area
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
-from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result, data_categories_sentence
+from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
 from layers.choice import choice_table, origin_columns, wijk_choice
 from layers.fmt import fmt_int, fmt_m, fmt_pct
+from layers.sources import data_categories_sentence
 
 SUPPRESS_BELOW = 10
 #: Residential land around homes beyond reach is drawn this far around each home.

@@ -29,8 +29,9 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from geo.errors import InputError  # noqa: E402
 from geo.io import atomic_path  # noqa: E402
-from layers.analysis import DEMAND_SUFFIX, Result, data_categories_sentence  # noqa: E402
+from layers.analysis import DEMAND_SUFFIX, Result  # noqa: E402
 from layers.fmt import fmt_int, fmt_m, fmt_pct  # noqa: E402
+from layers.sources import data_categories_sentence  # noqa: E402
 
 A4_INCH = (8.27, 11.69)
 #: Buurten listed in the ranking (the worst first) and numbered on the map.

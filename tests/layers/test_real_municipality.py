@@ -24,16 +24,9 @@ import shapely
 from geo.export import write_geojson
 from geo.profiles import load_profiles
 from geo.routing import distances_at, nearest_sources
-from layers.analysis import (
-    STATUS_EDGE,
-    STATUS_FULL,
-    STATUS_OUT,
-    _base_field,
-    _use_mask,
-    prepare,
-    run,
-)
+from layers.analysis import _base_field, _use_mask, prepare, run
 from layers.datasets import discover
+from layers.statuses import STATUS_EDGE, STATUS_FULL, STATUS_OUT
 from tests.realdata import need
 
 PROFILE = load_profiles()[0]["older"]
