@@ -163,33 +163,60 @@ def seeded_pass(
     *,
     limit: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One Dijkstra pass over ``adj`` from seed nodes that start at ``offsets`` instead of 0:
-    a super source joined to each seed node with its cheapest offset (a node may be offered
-    several times; infinite offsets are ignored). Returns every node's distance and the label
-    of the seed whose branch of the shortest-path tree reaches it (found by pointer jumping,
-    log(depth) vectorised steps); -1 where unreachable."""
+    """One Dijkstra pass over ``adj`` from seed nodes that start at ``offsets`` (metres, >= 0)
+    instead of 0.
+
+    Parameters
+    ----------
+    adj
+        Square CSR graph (n nodes), e.g. :meth:`WalkNetwork.adjacency`.
+    seeds, offsets, labels
+        Aligned arrays: seed node, its start distance, and the label it carries. A node may be
+        offered several times (the cheapest offer wins; ties: any); infinite offsets are
+        ignored.
+    limit
+        Nodes farther than this get ``inf`` / -1.
+
+    Returns
+    -------
+    dist, label
+        Every node's distance, and the label of the seed whose branch of the shortest-path
+        tree reaches it (-1 where unreachable).
+
+    Method: seeds with offset 0 start the pass themselves; every other offer enters through a
+    virtual node of its own, joined to its seed node by one edge of its offset. One
+    ``csgraph.dijkstra(min_only=True)`` pass from all of them returns, with the distances, the
+    start node of every node's branch (scipy's ``sources``), so the label needs no walk up the
+    tree. The graph is the original CSR arrays with one row appended per virtual node.
+    """
     n = adj.shape[0]
-    best = np.full(n, np.inf)
-    np.minimum.at(best, seeds, offsets)
-    seed_label = np.full(n, -1, dtype=np.int64)
-    wins = np.isfinite(offsets) & (offsets <= best[seeds])  # cheapest per node (ties: any)
-    seed_label[seeds[wins]] = labels[wins]
-    seeds = np.nonzero(seed_label >= 0)[0]
-    offsets = best[seeds]
-    indptr = np.concatenate([adj.indptr, [adj.indptr[-1] + len(seeds)]])
-    g = sp.csr_matrix(
-        (np.concatenate([adj.data, np.maximum(offsets, MIN_WEIGHT)]),
-         np.concatenate([adj.indices, seeds]), indptr), shape=(n + 1, n + 1))
-    dist, pred = csgraph.dijkstra(g, directed=True, indices=n, limit=limit,
-                                  return_predecessors=True)
-    dist, pred = dist[:n], pred[:n]
-    up = np.where((pred >= 0) & (pred != n), pred, np.arange(n))
-    while True:  # up the tree until every node points at a child of the super source
-        nxt = up[up]
-        if np.array_equal(nxt, up):
-            break
-        up = nxt
-    return dist, np.where(np.isfinite(dist), seed_label[up], -1)
+    seeds = np.asarray(seeds, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    label = np.full(n, -1, dtype=np.int64)
+    fin = np.isfinite(offsets)
+    if not fin.any():
+        return dist, label
+    seeds, offsets, labels = seeds[fin], offsets[fin], labels[fin]
+    zero = offsets <= 0.0
+    z_nodes, first = np.unique(seeds[zero], return_index=True)
+    z_labels = labels[zero][first]
+    pos = np.nonzero(~zero)[0]
+    k = len(pos)
+    indptr = np.concatenate([adj.indptr, adj.indptr[-1] + np.arange(1, k + 1)])
+    g = sp.csr_matrix((np.concatenate([adj.data, offsets[pos]]),
+                       np.concatenate([adj.indices, seeds[pos]]), indptr), shape=(n + k, n + k))
+    starts = np.concatenate([z_nodes, n + np.arange(k)])
+    d, _, src = csgraph.dijkstra(g, directed=True, indices=starts, min_only=True,
+                                 return_predecessors=True, limit=limit)
+    label_of = np.full(n + k, -1, dtype=np.int64)
+    label_of[z_nodes] = z_labels
+    label_of[n:] = labels[pos]
+    src = src[:n]
+    dist = d[:n]
+    label = np.where(src >= 0, label_of[np.maximum(src, 0)], -1)
+    return dist, label
 
 
 def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tuple[
