@@ -89,6 +89,191 @@ class SegmentIndex:
         return Snapped(edge, t, dist)
 
 
+#: Cell size (metres) of the grid :class:`SegmentGrid` files segments in.
+GRID_M = 25.0
+#: Most cells a :class:`SegmentGrid` holds (its cell table is 8 bytes per cell).
+MAX_CELLS = 4_000_000
+#: Points with no segment within ``max_dist`` look farther in the grid for their distance
+#: while they would look into at most this many cells in all; beyond, a tree answers.
+FAR_CELLS = 2_000_000
+
+
+def _ragged(lo: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(l, l + c) for l, c in zip(lo, counts)])``, vectorised."""
+    total = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    return np.arange(total) - np.repeat(starts - lo, counts)
+
+
+class SegmentGrid:
+    """Exact nearest-segment snapping for many points at once, by a uniform grid in numpy.
+
+    Same interface and result as :class:`SegmentIndex` (``net``, ``edge_ids``, ``snap``; of two
+    equally near segments it may pick the other), built and queried without a tree: every
+    allowed segment is filed in each :data:`GRID_M` cell its bounding box touches (one sort).
+    A point looks at the segments filed in the (2r+1)² cells around its own (r = 1 first) and
+    computes their exact distances in numpy. Every segment within r cells of the point is among
+    them, so the best one is proven nearest when it is no farther than r x :data:`GRID_M`;
+    the other points look once more, as far as ``max_dist`` (bounded by the grid), which proves
+    their nearest. Points with no segment within ``max_dist`` do not snap; a few of them keep
+    looking with r doubled for their distance (up to :data:`FAR_CELLS` cells), the rest ask a
+    shapely ``STRtree`` built on demand.
+    """
+
+    def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
+                 cell_m: float = GRID_M) -> None:
+        self.net = net
+        self.edge_ids = (
+            np.arange(net.n_edges) if edge_mask is None else np.nonzero(edge_mask)[0]
+        )
+        e = self.edge_ids
+        xu, xv = net.x[net.edge_u[e]], net.x[net.edge_v[e]]
+        yu, yv = net.y[net.edge_u[e]], net.y[net.edge_v[e]]
+        self._x0 = float(min(xu.min(), xv.min())) if len(e) else 0.0
+        self._y0 = float(min(yu.min(), yv.min())) if len(e) else 0.0
+        span = (max(xu.max(), xv.max()) - self._x0, max(yu.max(), yv.max()) - self._y0) \
+            if len(e) else (0.0, 0.0)
+        # at most MAX_CELLS cells (a big extract gets bigger cells)
+        self.cell = max(float(cell_m), float(np.sqrt(span[0] * span[1] / MAX_CELLS)))
+        ix0, ix1 = self._cells(np.minimum(xu, xv), self._x0), self._cells(np.maximum(xu, xv),
+                                                                           self._x0)
+        iy0, iy1 = self._cells(np.minimum(yu, yv), self._y0), self._cells(np.maximum(yu, yv),
+                                                                           self._y0)
+        self._ny = int(iy1.max()) + 1 if len(e) else 1
+        self._nx = int(ix1.max()) + 1 if len(e) else 1
+        wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
+        per = wx * wy  # cells per segment's bounding box
+        seg = np.repeat(np.arange(len(e)), per)
+        j = _ragged(np.zeros(len(e), dtype=np.int64), per)
+        cx = np.repeat(ix0, per) + j // np.repeat(wy, per)
+        cy = np.repeat(iy0, per) + j % np.repeat(wy, per)
+        key = cx * self._ny + cy
+        order = np.argsort(key, kind="stable")
+        # entries of cell c are self._seg[start[c]:start[c + 1]]
+        self._start = np.r_[0, np.cumsum(np.bincount(key, minlength=self._nx * self._ny))]
+        self._seg = e[seg[order]]
+        # each filed entry's segment as start point, direction and 1/length², in filing order
+        sx, sy = net.x[net.edge_u[self._seg]], net.y[net.edge_u[self._seg]]
+        dx, dy = net.x[net.edge_v[self._seg]] - sx, net.y[net.edge_v[self._seg]] - sy
+        seg2 = dx * dx + dy * dy
+        inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
+        self._geom = (sx, sy, dx, dy, inv)
+        self._tree: shapely.STRtree | None = None
+
+    def _cells(self, v: np.ndarray, v0: float) -> np.ndarray:
+        return np.floor((v - v0) / self.cell).astype(np.int64)
+
+    def _exact(self, px: np.ndarray, py: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Foot position ``t`` and squared distance from points to filed entries ``pos`` (same
+        shapes), as :meth:`SegmentIndex.snap` computes them."""
+        ax, ay, dx, dy, inv = (a[pos] for a in self._geom)
+        ax -= px  # now: segment start relative to the point
+        ay -= py
+        t = ax * dx
+        t += ay * dy
+        t *= inv
+        np.negative(t, out=t)
+        np.clip(t, 0.0, 1.0, out=t)
+        dx *= t
+        dx += ax
+        dy *= t
+        dy += ay
+        dx *= dx
+        dy *= dy
+        dx += dy
+        return t, dx
+
+    def _round(self, x: np.ndarray, y: np.ndarray, r: int) -> tuple[np.ndarray, ...]:
+        """Best segment among those filed within ``r`` cells of each point (-1/inf if none)."""
+        k = len(x)
+        ix, iy = self._cells(x, self._x0), self._cells(y, self._y0)
+        d = np.arange(-r, r + 1)
+        cx = ix[:, None, None] + d[None, :, None]
+        cy = iy[:, None, None] + d[None, None, :]
+        inside = (cx >= 0) & (cx < self._nx) & (cy >= 0) & (cy < self._ny)
+        key = np.where(inside, cx * self._ny + cy, 0).reshape(k, -1)
+        lo = self._start[key]
+        counts = np.where(inside.reshape(k, -1), self._start[key + 1] - lo, 0).ravel()
+        pos = _ragged(lo.ravel(), counts)
+        n_per = counts.reshape(k, -1).sum(axis=1)
+        pt = np.repeat(np.arange(k), n_per)
+        t, d2 = self._exact(x[pt], y[pt], pos)
+        best_e = np.full(k, -1, dtype=np.int64)
+        best_t = np.zeros(k)
+        best_d = np.full(k, np.inf)
+        has = n_per > 0
+        if has.any():
+            starts = (np.cumsum(n_per) - n_per)[has]
+            best_d[has] = np.minimum.reduceat(d2, starts)
+            hit = np.flatnonzero(d2 == best_d[pt])
+            first = hit[np.unique(pt[hit], return_index=True)[1]]
+            best_e[pt[first]] = self._seg[pos[first]]
+            best_t[pt[first]] = t[first]
+            best_d = np.sqrt(best_d)
+        return best_e, best_t, best_d
+
+    def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
+        """Snap points (in the network CRS) onto their nearest allowed segment; ``edge`` is -1
+        beyond ``max_dist`` (``dist`` still gives the distance to the nearest segment)."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        k = len(x)
+        edge = np.full(k, -1, dtype=np.int64)
+        t = np.zeros(k)
+        dist = np.full(k, np.inf)
+        if k == 0 or len(self.edge_ids) == 0:
+            return Snapped(edge, t, dist)
+        rows = np.arange(k)
+        r = np.ones(k, dtype=np.int64)
+        ix, iy = self._cells(x, self._x0), self._cells(y, self._y0)
+        # first every point looks 1 cell around; a point whose best candidate lies farther
+        # looks once more, as far as max_dist (bounded by the grid), which proves the nearest
+        whole = max(self._nx, self._ny)
+        reach = min(max_dist, self.cell * (whole + 1))
+        attempt = 0
+        while len(rows):
+            left = []
+            for rr in np.unique(r[rows]):
+                sub = rows[r[rows] == rr]
+                be, bt, bd = self._round(x[sub], y[sub], int(rr))
+                every = ((ix[sub] - rr <= 0) & (ix[sub] + rr >= self._nx - 1)
+                         & (iy[sub] - rr <= 0) & (iy[sub] + rr >= self._ny - 1))
+                proven = (bd <= rr * self.cell) | every  # (or every cell seen)
+                done = sub[proven]
+                edge[done], t[done], dist[done] = be[proven], bt[proven], bd[proven]
+                left.append(sub[~proven])
+            rows = np.concatenate(left)
+            attempt += 1
+            if not len(rows):
+                break
+            if attempt == 1:
+                r[rows] = np.ceil(reach / self.cell).astype(np.int64)
+            elif (r[rows].max() <= whole
+                  and len(rows) * (4 * int(r[rows].max()) + 1) ** 2 <= FAR_CELLS):
+                # nothing within max_dist: a few points look farther, for their distance
+                r[rows] *= 2
+            else:
+                break
+        if len(rows):  # nothing within reach: the nearest segment by a tree, built on demand
+            if self._tree is None:
+                self._tree = shapely.STRtree(self.net.segments()[self.edge_ids])
+            (pi, ti), d = self._tree.query_nearest(shapely.points(x[rows], y[rows]),
+                                                   all_matches=False, return_distance=True)
+            rows = rows[pi]
+            e = self.edge_ids[ti]
+            net = self.net
+            ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+            dx, dy = net.x[net.edge_v[e]] - ax, net.y[net.edge_v[e]] - ay
+            seg2 = dx * dx + dy * dy
+            safe = np.where(seg2 > 0, seg2, 1.0)
+            tt = np.clip(np.where(seg2 > 0, ((x[rows] - ax) * dx + (y[rows] - ay) * dy) / safe,
+                                  0.0), 0.0, 1.0)
+            edge[rows], t[rows], dist[rows] = e, tt, d
+        edge[dist > max_dist] = -1
+        t[dist > max_dist] = 0.0
+        return Snapped(edge, t, dist)
+
+
 @dataclass(frozen=True)
 class DistanceField:
     """Distance from every network node to its nearest source, and which source that is."""

@@ -23,7 +23,7 @@ from geo.online import read_bundle
 from geo.osm import check_coverage, read_osm
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
-from geo.routing import DistanceField, SegmentIndex, Snapped, distances_at, nearest_sources
+from geo.routing import DistanceField, SegmentGrid, Snapped, distances_at, nearest_sources
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
 from layers.fmt import fmt_int
@@ -98,7 +98,7 @@ class Prepared:
         mask = edge_mask(self.net, profile)
         key = None if mask is None else mask.tobytes()
         if key not in self._by_mask:
-            idx = SegmentIndex(self.net, mask)
+            idx = SegmentGrid(self.net, mask)
             ax, ay, _ = self._access
             self._by_mask[key] = {
                 "adjacency": self.net.adjacency(mask),
