@@ -22,8 +22,10 @@ from geo.export import to_geojson, write_csv, write_gpkg
 from geo.hours import PERIODS
 from geo.profiles import load_profiles
 from geo.settings import default_data_dir
-from layers.analysis import Prepared, Result, prepare, run
-from layers.datasets import AreaData, discover
+from layers.analysis import Prepared, Result, data_categories_sentence, prepare, run
+from layers.cbsmap import cbs_map
+from layers.cbsview import cbs_view
+from layers.datasets import AreaData, discover, find_area
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
 from layers.mapview import build_map
 from layers.outputs import (
@@ -64,9 +66,24 @@ def _prepared(area_id: str, data_dir: str) -> Prepared:
         bar.empty()
 
 
-def _population_only(prep: Prepared) -> None:
-    """No network: show what the CBS figures say, and nothing invented."""
-    pop = prep.population
+@st.cache_data(show_spinner=False)
+def _cbs_view(area_id: str, data_dir: str):
+    return cbs_view(next(a for a in _areas(data_dir) if a.id == area_id))
+
+
+def _population_only(area: AreaData, prep: Prepared | None, data_dir: str) -> None:
+    """No meeting places (or no network): show what CBS says per buurt, and nothing invented.
+    With buurt boundaries: a map of CBS's own library distance and the 65+ share."""
+    view = None
+    if area.boundaries:
+        try:
+            view = _cbs_view(area.id, data_dir)
+        except InputError as exc:
+            st.caption(esc(str(exc)))
+    if view is not None:
+        _cbs_figures(view)
+        return
+    pop = prep.population if prep is not None else None
     if pop is None:
         return
     bu = pop[pop["niveau"] == "Buurt"]
@@ -77,13 +94,37 @@ def _population_only(prep: Prepared) -> None:
     c3.metric("65-plussers", f"{fmt_int(bu['inwoners_65plus'].sum())} personen")
     view = bu[["code", "naam", "wijkcode", "inwoners", "inwoners_65plus"]].rename(
         columns={"code": "buurtcode", "naam": "buurtnaam"})
+    _small_count_table(view)
+
+
+def _small_count_table(view: pd.DataFrame) -> None:
     config = _column_config(view)
     small = (view["inwoners_65plus"] < SUPPRESS_BELOW).fillna(False)
     if small.any():  # the CBS rule, as everywhere: fewer than 10 shows as "< 10"
         view = view.assign(inwoners_65plus=[screen_value(v, sm) for v, sm in
                                             zip(view["inwoners_65plus"], small, strict=True)])
         config["inwoners_65plus"] = st.column_config.TextColumn("65-plussers")
+        if "aandeel_65plus" in view:
+            view = view.assign(aandeel_65plus=view["aandeel_65plus"].where(~small))
     st.dataframe(view, hide_index=True, width="stretch", column_config=config)
+
+
+def _cbs_figures(view) -> None:
+    """Buurten with CBS's figures on a map (layers/cbsmap.py) and in a table."""
+    st.subheader("Wat er wel is: CBS-cijfers per buurt")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Buurten", fmt_int(len(view)))
+    c2.metric("Inwoners", f"{fmt_int(view['inwoners'].sum())} personen")
+    c3.metric("65-plussers", f"{fmt_int(view['inwoners_65plus'].sum())} personen")
+    st_folium(cbs_map(view), returned_objects=[], height=550, use_container_width=True,
+              key="cbs_kaart")
+    st.caption(md_text(
+        "Bronnen: " + "; ".join(view.attrs.get("bronnen", [])) + ". De afstand tot de "
+        "bibliotheek is de maat van CBS (over de weg, vanaf elk adres, gemiddeld per buurt), "
+        "geen loopafstand van deze kaart."))
+    for line in view.attrs.get("notes", []):
+        st.caption(md_text(line))
+    _small_count_table(view.drop(columns="geometry"))
 
 
 #: Dutch headers and formats for the result columns (the data keeps the schema names).
@@ -99,6 +140,9 @@ COLUMN_LABELS = {
     "mediaan_afstand_m": ("Mediane afstand (m)", "localized"),
     "voor": ("Buiten bereik vóór", "localized"), "na": ("Buiten bereik na", "localized"),
     "verschil": ("Verschil", "localized"),
+    "dekking": ("Dekking gegevens", None),
+    "aandeel_65plus": ("Aandeel 65-plussers", "percent"),
+    "cbs_afstand_bibliotheek_km": ("Afstand tot bibliotheek, km (CBS)", "%.1f"),
 }
 
 
@@ -115,7 +159,8 @@ def _column_config(view: pd.DataFrame) -> dict:
 def _sidebar(areas: list[AreaData]):
     profiles, default_profile = load_profiles()
     ids = [a.id for a in areas]
-    wanted = st.query_params.get("gebied", ids[0])
+    found = find_area(areas, st.query_params.get("gebied", ids[0]))
+    wanted = found.id if found is not None else ids[0]
     with st.sidebar:
         st.header("Keuzes")
         area_id = st.selectbox("Gebied", ids, index=ids.index(wanted) if wanted in ids else 0,
@@ -140,8 +185,13 @@ def _place_filters(prep: Prepared):
     cats = sorted(set(prep.places["categorie"]))
     spheres = sorted(set(prep.places["sfeer"]))
     with st.sidebar:
+        what = prep.category_data
         chosen = st.multiselect("Soorten plekken", cats, default=cats, key="categorieen",
-                                format_func=tax.label)
+                                format_func=lambda c: tax.label(c) + (
+                                    " (deels in de gegevens)" if what.get(c) == "deels" else ""))
+        sentence = data_categories_sentence(prep)
+        if sentence:
+            st.caption(esc(sentence))
         chosen_s = st.multiselect("Sfeer van de sociale basis", spheres, default=spheres,
                                   key="sferen", format_func=str.capitalize)
         period_ids = ["altijd", *PERIODS]
@@ -224,6 +274,14 @@ def _headline(result: Result, base: Result | None) -> None:
     c2.markdown("**Grootste tekorten**  \n" + (
         "  \n".join(f"{i}. {esc(w)}" for i, w in enumerate(worst, 1)) or "geen"))
     spheres = places_by_sphere(result)
+    sentence = data_categories_sentence(result.prepared)
+    if sentence:
+        st.caption("Welke plekken de gegevens kennen: " + esc(sentence))
+    if h.get("gebieden_buiten") or h.get("gebieden_rand"):
+        st.caption(f"Deze cijfers gelden voor het deel dat het loopnetwerk in de gegevens dekt: "
+                   f"{esc(h['dekking'])}. Grijze buurten liggen buiten de gegevens (geen "
+                   f"cijfers); in {fmt_int(h['gebieden_rand'])} buurten aan de rand is binnen "
+                   "bereik een ondergrens.")
     c3.markdown(f"**Ontmoetingsplekken: {fmt_int(len(result.places))}**  \n" + "  \n".join(
         f"{esc(k)}: {v}" for k, v in spheres.items()))
 
@@ -441,13 +499,20 @@ def main() -> None:
         prep = _prepared(area.id, data_dir)
     except InputError as exc:
         st.error(esc(str(exc)))
+        _population_only(area, None, data_dir)
         return
     if not prep.ready:
         st.error("Dit gebied kan nog niet doorgerekend worden: de onderdelen hierboven "
                  "ontbreken. Er wordt niets verzonnen om het gat te vullen.")
-        _population_only(prep)
+        _population_only(area, prep, data_dir)
         return
     prep = _uploads(prep, area_id)
+    if prep.places is not None and prep.places.empty:
+        st.info("In deze gegevens staan (nog) geen ontmoetingsplekken, dus geen loopafstanden. "
+                "Upload een eigen lijst met plekken (zijbalk) om het bereik over het "
+                "loopnetwerk te berekenen.")
+        _population_only(area, prep, data_dir)
+        return
     cats, spheres, period = _place_filters(prep)
     scenario: Scenario = S.get("scenario", Scenario())
     result = _result(prep, profile, cats, spheres, period, scenario)

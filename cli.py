@@ -62,8 +62,10 @@ def _dirs(args) -> tuple[Path | None, Path]:
 
 
 def find_area(args, key: str):
-    """The discovered area whose id or name is ``key`` (case-insensitive)."""
+    """The discovered area whose id or name is ``key`` (case-insensitive), or the most
+    complete area of the data folder called ``key``."""
     from layers.datasets import discover
+    from layers.datasets import find_area as by_id_or_folder
 
     data_dir, cache_dir = _dirs(args)
     areas = discover(data_dir, cache_dir=cache_dir)
@@ -71,6 +73,9 @@ def find_area(args, key: str):
     for a in areas:
         if k in (a.id.lower(), a.name.lower()):
             return a
+    found = by_id_or_folder(areas, k)
+    if found is not None:
+        return found
     raise InputError(f"gebied {key!r} niet gevonden",
                      fix="kies een van: " + ", ".join(a.id for a in areas)
                      + " — of maak het met `ontmoet prepare`")

@@ -6,9 +6,11 @@ Recognized column names (case-insensitive):
   ``GM_CODE``, ``AANT_INW``, ``P_65_EO_JR`` (whole percent);
 * CBS Wijk- en Buurtkaart 2022+ (GeoPackage, PDOK WFS/OGC API): ``buurtcode``,
   ``buurtnaam``, ``wijkcode``, ``gemeentecode``, ``aantalInwoners``,
-  ``percentagePersonen65JaarEnOuder``;
+  ``percentagePersonen65JaarEnOuder`` (whole percent: the 65+ count is then an estimate in
+  whole persons, flagged in ``inwoners_65plus_geschat``);
 * other files: ``statcode``/``statnaam``, ``code``/``naam`` — the buurtcode column is checked
-  by content (values ``BU`` + 8 characters).
+  by content (values ``BU`` + 4 digits + 4 digits or capitals, see
+  :data:`geo.cbs.CODE_RE`).
 
 Warnings (CRS assumed, geometries repaired, overlaps, ...) are returned in
 ``gdf.attrs["warnings"]``; notes on the figures (secret/missing values, buurten with 0
@@ -35,12 +37,12 @@ from geo.io import require_readable
 
 SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 COLUMNS = ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "geometry"]
-POPULATION_COLUMNS = ["inwoners", "inwoners_65plus"]
+POPULATION_COLUMNS = ["inwoners", "inwoners_65plus", "inwoners_65plus_geschat"]
 
 _WHAT = "buurtgrenzenbestand (buurt boundaries)"
 _FIX = (
     "gebruik de CBS Wijk- en Buurtkaart (GeoPackage of shapefile-zip van cbs.nl) of een "
-    "GeoJSON/GPKG/shapefile met een kolom buurtcode (BU + 8 cijfers)"
+    "GeoJSON/GPKG/shapefile met een kolom buurtcode (BU + 8 tekens, bv. BU03440111 of BU0363AA01)"
 )
 _CODE_NAMES = ("buurtcode", "bu_code", "statcode", "buurt_code", "cbs_code", "cbscode", "code")
 _NAME_NAMES = ("buurtnaam", "bu_naam", "statnaam", "buurt_naam", "naam", "name")
@@ -148,7 +150,7 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     if code_col is None:
         cols = [c for c in raw.columns if c != raw.geometry.name]
         raise InputError(
-            "geen kolom met buurtcodes (BU + 8 cijfers) gevonden (no buurtcode column); "
+            "geen kolom met buurtcodes (BU + 8 tekens) gevonden (no buurtcode column); "
             f"gevonden kolommen: {cols[:15]}; verwacht: buurtcode of BU_CODE",
             path=p,
             fix=_FIX,
@@ -176,16 +178,13 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     out["gemeentecode"] = out["gemeentecode"].where(
         out["gemeentecode"].astype(bool), codes.map(cbs.gemeentecode_of)
     )
-    inw, (count65, pct65) = cbs.resident_column(cols), cbs.age65_columns(cols)
+    inw = cbs.resident_column(cols)
     if inw is not None:
         out["inwoners"] = cbs.clean_numeric(gdf[inw]).to_numpy()
-        if count65 is not None:
-            out["inwoners_65plus"] = cbs.clean_numeric(gdf[count65]).to_numpy()
-        elif pct65 is not None:
-            pct = cbs.clean_numeric(gdf[pct65]).to_numpy()
-            out["inwoners_65plus"] = pct / 100.0 * out["inwoners"]
-        else:
-            out["inwoners_65plus"] = float("nan")
+        old, estimated, _ = cbs.age65_figures(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+                                              out["inwoners"])
+        out["inwoners_65plus"] = old
+        out["inwoners_65plus_geschat"] = estimated
 
     out, geo_warnings = _clean_geometries(out)
     warnings += geo_warnings
@@ -197,12 +196,11 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     warnings += overlap_warnings(out)
     notes = []
     if "inwoners" in out.columns:
-        notes = [
-            f"{p.name}: {w}"
-            for w in cbs.population_warnings(
-                out["buurtcode"].tolist(), out["inwoners"], out["inwoners_65plus"]
-            )
-        ]
+        notes = cbs.population_warnings(
+            out["buurtcode"].tolist(), out["inwoners"], out["inwoners_65plus"]
+        )
+        estimate = cbs.estimate_note(int(out["inwoners_65plus_geschat"].sum()))
+        notes = [f"{p.name}: {w}" for w in [*notes, *([estimate] if estimate else [])]]
     problems = list(out.attrs.get("problems", []))
     out = out[[c for c in [*COLUMNS, *POPULATION_COLUMNS] if c in out.columns]]
     out.attrs["warnings"] = warnings
@@ -314,7 +312,10 @@ def dissolve_wijken(buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
     out["aantal_buurten"] = groups.size().reindex(geom.index).to_numpy()
     for c in cols:
-        out[c] = groups[c].sum(min_count=1).reindex(geom.index).to_numpy()
+        if c == "inwoners_65plus_geschat":  # a wijk sum is an estimate when a buurt's is
+            out[c] = groups[c].any().reindex(geom.index).to_numpy()
+        else:
+            out[c] = groups[c].sum(min_count=1).reindex(geom.index).to_numpy()
     if "inwoners_65plus" in cols:
         unknown = buurten["inwoners_65plus"].isna().groupby(buurten["wijkcode"]).sum()
         out["buurten_onbekend"] = unknown.reindex(geom.index).to_numpy()

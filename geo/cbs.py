@@ -4,8 +4,9 @@
   fallback; or XLSX) into rows of stripped strings, keeping each row's line number;
 * numbers with a decimal comma and CBS secrecy / missing markers (``.``, ``x``,
   ``-99997`` ...) that must become NaN, never a number;
-* CBS region codes (``GM0344``, ``WK034401``, ``BU03440111``) and the column names CBS has
-  used over the years for residents and residents aged 65 and over.
+* CBS region codes (``GM0344``, ``WK034401``, ``BU03440111``; since 2022 the last characters
+  of wijk and buurt codes may be letters, e.g. Amsterdam's ``WK0363AA``/``BU0363AA01``) and
+  the column names CBS has used over the years for residents and residents aged 65 and over.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ SECRECY_TEXT = frozenset({"", ".", "x", "X", "-", "?", "..", "nan", "NaN", "NA",
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _DELIMITERS = (";", ",", "\t", "|")
-CODE_RE = re.compile(r"^(BU|WK|GM)\d{4}[0-9A-Z]*$")
-_REGION_RE = re.compile(r"^((BU|WK|GM)\d{4}[0-9A-Z]*|NL\d{2})$")  # NL00 = Nederland
+#: A CBS region code: ``GM`` + 4 digits (the gemeente), ``WK`` + those 4 digits + 2
+#: characters, ``BU`` + those 4 digits + 4 characters. The characters after the gemeente are
+#: digits or, since 2022, capital letters (Amsterdam: ``WK0363AA``, ``BU0363AA01``).
+CODE_RE = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
+_REGION_RE = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|NL\d{2})$")  # NL00
 LEVELS = {"GM": "Gemeente", "WK": "Wijk", "BU": "Buurt"}
 
 
@@ -107,7 +111,8 @@ def gemeentecode_of(code: str) -> str | None:
 
 
 def wijkcode_of(code: str) -> str | None:
-    """Wijk code of a buurt (``WK`` + code[2:8]) or of a wijk itself; None for gemeenten."""
+    """Wijk code of a buurt (``WK`` + code[2:8]: ``BU0363AA01`` -> ``WK0363AA``) or of a wijk
+    itself; None for gemeenten."""
     if not CODE_RE.match(code) or code.startswith("GM"):
         return None
     return f"WK{code[2:8]}"
@@ -150,6 +155,12 @@ def find_column(columns: Sequence[object], aliases: Iterable[str]) -> object | N
 
 
 _RESIDENT_NAMES = ("a_inw", "aantalInwoners", "AANT_INW", "inwoners", "aantal_inwoners")
+#: English names some projects give the PDOK/CBS fields (mapped back before reading).
+ENGLISH_NAMES = {
+    "population": "aantalInwoners",
+    "pct_65plus": "percentagePersonen65JaarEnOuder",
+    "households": "aantalHuishoudens",
+}
 _COUNT_65_NAMES = ("a_65_oo", "A_65_EO_JR", "a_65_eo_jr", "aantal_65plus", "inwoners_65plus")
 _PCT_65_NAMES = ("percentagePersonen65JaarEnOuder", "P_65_EO_JR", "p_65_oo", "pct_65plus")
 
@@ -175,6 +186,48 @@ def age65_columns(columns: Sequence[object]) -> tuple[object | None, object | No
             else:
                 count = count if count is not None else c
     return count, pct
+
+
+def estimate_from_percentage(total: Iterable[float], pct: Iterable[float]) -> np.ndarray:
+    """Whole persons from a total and a percentage: ``total × pct / 100`` rounded half up.
+
+    NaN when either is unknown (secret), never 0. CBS publishes the 65+ share of a buurt on the
+    Wijk- en Buurtkaart only as a whole percentage, so the result is an estimate that can be off
+    by up to 0.5 % of the buurt's residents.
+    """
+    t = np.asarray(total, dtype="float64")
+    p = np.asarray(pct, dtype="float64")
+    return np.floor(t * p / 100.0 + 0.5)
+
+
+def age65_figures(
+    frame: pd.DataFrame, inwoners: Iterable[float]
+) -> tuple[np.ndarray, np.ndarray, object | None]:
+    """Residents aged 65+ from a CBS frame: ``(values, estimated, column used)``.
+
+    A count column wins; else a percentage column gives :func:`estimate_from_percentage`, and
+    ``estimated`` is True for the rows whose value came from it. Secrecy codes stay NaN (and are
+    not flagged as estimates: nothing was estimated). Without either column all NaN.
+    """
+    n = len(frame)
+    count, pct = age65_columns(list(frame.columns))
+    if count is not None:
+        return clean_numeric(frame[count]).to_numpy(), np.zeros(n, dtype=bool), count
+    if pct is not None:
+        values = estimate_from_percentage(inwoners, clean_numeric(frame[pct]).to_numpy())
+        return values, ~np.isnan(values), pct
+    return np.full(n, np.nan), np.zeros(n, dtype=bool), None
+
+
+def estimate_note(n_estimated: int) -> str | None:
+    """Dutch note for buurten whose 65+ count is an estimate from a percentage."""
+    if not n_estimated:
+        return None
+    return (
+        f"{n_estimated} buurt(en): aantal 65-plussers geschat uit het CBS-percentage (hele "
+        "procenten × inwoners, afgerond op hele personen; kan tot 0,5 % van de inwoners "
+        "afwijken) — gemarkeerd als schatting (inwoners_65plus_geschat)"
+    )
 
 
 # --------------------------------------------------------------------------- tables

@@ -7,10 +7,16 @@ The ranges are disjoint, so a single point tells which system it is in:
   so that the CBS coastal-water buurten still fit);
 * the same degrees with latitude and longitude swapped, or RD with x and y swapped (the RD
   ranges overlap for x, y in 289 000 .. 300 000; such points count as plain RD).
+
+A GeoJSON file without a ``crs`` member is WGS84 by RFC 7946, and GDAL reports it so; but Dutch
+files (e.g. the CBS/Kadaster layers republished by cartomap/nl) often hold RD metres without
+saying so. For such a file the declared CRS is ignored and the range decides, with a warning:
+metres are never read as degrees.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,10 +95,59 @@ def to_rd(x: np.ndarray, y: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarr
     return np.asarray(rx), np.asarray(ry)
 
 
+GEOJSON_SUFFIXES = (".geojson", ".json")
+_HEAD_BYTES = 1 << 20
+_TAIL_BYTES = 1 << 16
+
+
+def geojson_declares_crs(path: str | Path) -> bool | None:
+    """Whether a (Geo)JSON file has a top-level ``crs`` member; None for other files.
+
+    Reads only the text before the ``features`` array (where GDAL, QGIS and ArcGIS write the
+    member) and the text after it, so a ``crs`` property of a feature does not count.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in GEOJSON_SUFFIXES or not p.is_file():
+        return None
+    try:
+        size = p.stat().st_size
+        with p.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+            if size > _HEAD_BYTES:
+                fh.seek(max(size - _TAIL_BYTES, _HEAD_BYTES))
+            tail = fh.read(_TAIL_BYTES) if size > _HEAD_BYTES else head
+    except OSError:
+        return None
+    if size <= _HEAD_BYTES:
+        try:
+            doc = json.loads(head.decode("utf-8-sig", errors="replace"))
+            return isinstance(doc, dict) and doc.get("crs") is not None
+        except ValueError:
+            pass  # not valid JSON: fall back to the text scan below
+    start = head.find(b'"features"')
+    before = head if start < 0 else head[:start]
+    after = tail[tail.rfind(b"]") :] if b"]" in tail else b""
+    return b'"crs"' in before or b'"crs"' in after
+
+
+def _implicit_geojson_crs(crs: object, path: str | Path) -> bool:
+    """True for a GeoJSON whose WGS84 CRS is only GDAL's RFC 7946 default (no ``crs`` member)."""
+    if crs is None or geojson_declares_crs(path) is not False:
+        return False
+    return CRS.from_user_input(crs).equals(CRS.from_epsg(4326), ignore_axis_order=True)
+
+
+def _range_text(bounds: np.ndarray) -> str:
+    minx, miny, maxx, maxy = (f"{float(b):,.0f}".replace(",", ".") for b in bounds)
+    return f"x {minx}–{maxx} m, y {miny}–{maxy} m"
+
+
 def resolve_crs(gdf: gpd.GeoDataFrame, path: str | Path) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Return ``gdf`` in EPSG:28992 plus warnings, checking the CRS against the values.
 
-    * no CRS: inferred from the coordinate range (RD or WGS84) and a warning is returned;
+    * no CRS (also: a GeoJSON without a ``crs`` member, which GDAL calls WGS84): inferred from
+      the coordinate range (RD or WGS84) and a warning is returned unless it is WGS84 in a
+      GeoJSON (the RFC 7946 default);
     * coordinates that contradict the declared CRS (RD metres labelled as degrees, degrees
       labelled as a projected CRS, latitude/longitude swapped) raise InputError naming
       the likely case.
@@ -103,6 +158,9 @@ def resolve_crs(gdf: gpd.GeoDataFrame, path: str | Path) -> tuple[gpd.GeoDataFra
         raise InputError("bevat geen geometrieën (no geometries)", path=path)
     kind = classify_bounds(geoms.total_bounds)
     crs = gdf.crs
+    implicit = _implicit_geojson_crs(crs, path)
+    if implicit:
+        crs = None
     fix_crs = "stel in QGIS het juiste coördinatenstelsel in (Laag > Eigenschappen > Bron) en"
     fix_crs += " exporteer opnieuw"
     if kind in (KIND_SWAPPED, KIND_RD_SWAPPED):
@@ -121,11 +179,19 @@ def resolve_crs(gdf: gpd.GeoDataFrame, path: str | Path) -> tuple[gpd.GeoDataFra
         )
     if crs is None:
         assumed = RD if kind == KIND_RD else WGS84
-        gdf = gdf.set_crs(assumed)
-        warnings.append(
-            f"{Path(path).name}: geen coördinatenstelsel opgegeven; op basis van de waarden "
-            f"aangenomen: {KIND_TEXT[kind]} (no CRS; assumed {assumed} from coordinate range)"
-        )
+        gdf = gdf.set_crs(assumed, allow_override=True)
+        what = "GeoJSON zonder 'crs'" if implicit else "geen coördinatenstelsel opgegeven"
+        if kind == KIND_RD:
+            warnings.append(
+                f"{Path(path).name}: {what}; coördinaten in RD (EPSG:28992) herkend aan hun "
+                f"bereik ({_range_text(geoms.total_bounds)}) (no CRS; RD New recognised from "
+                "the coordinate range)"
+            )
+        elif not implicit:
+            warnings.append(
+                f"{Path(path).name}: geen coördinatenstelsel opgegeven; op basis van de waarden "
+                f"aangenomen: {KIND_TEXT[kind]} (no CRS; assumed {assumed} from coordinate range)"
+            )
     else:
         c = CRS.from_user_input(crs)
         if c.is_geographic and kind == KIND_RD:

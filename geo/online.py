@@ -1,13 +1,18 @@
-"""The online path: OSM by place name through osmnx, behind an on-disk cache.
+"""The online path: OSM for a polygon through osmnx, behind an on-disk cache.
 
-A download is stored as a *bundle* folder ``<cache>/osm/<slug>/`` holding ``network.graphml``,
-``features.gpkg`` and ``meta.json`` (place, source, date). The bundle is written to a temporary
-folder and renamed into place only when complete, so a failed download never leaves a partial
-bundle. :func:`read_bundle` turns a bundle into the same :class:`~geo.osm.OsmExtract` a local
-file gives, so one network builder serves both.
+osmnx queries Overpass by *polygon* (``graph_from_polygon``, ``features_from_polygon``), never by
+place name: the caller passes the area it needs, e.g. the gemeente buffered by the largest
+walking limit (:func:`query_polygon`), so paths and places across the border are fetched too.
+osmnx keeps its raw answers (Overpass JSON, one file per request named by the SHA-1 of the
+request URL) in ``<cache>/osmnx/``; our own result is a *bundle* folder ``<cache>/osm/<slug>/``
+holding ``network.graphml``, ``features.gpkg`` and ``meta.json`` (place, source, date, the
+extent it covers). The bundle is written to a temporary folder and renamed into place only when
+complete, so a failed download never leaves a partial bundle. :func:`read_bundle` turns a
+bundle into the same :class:`~geo.osm.OsmExtract` a local file gives, so one network builder
+serves both.
 
-No test reaches the internet: the fetchers are parameters, and the tests pass fetchers that read
-real local OSM data through osmnx's own XML reader.
+No test reaches the internet: the tests feed osmnx real recorded Overpass answers through its
+own cache (``tests/overpass_replay.py``), or pass fetchers that read a local OSM file.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
 
 from geo.errors import InputError, ServiceUnavailableError
 from geo.osm import EDGE_TAGS, OsmExtract, is_walkable
+
+#: Folder under the cache where osmnx keeps its raw Overpass/Nominatim answers.
+OSMNX_CACHE = "osmnx"
+RD_EPSG = 28992
 
 GraphFetcher = Callable[[str], nx.MultiDiGraph]
 FeatureFetcher = Callable[[str, dict], gpd.GeoDataFrame]
@@ -44,30 +55,60 @@ def slug(place: str) -> str:
 
 
 @contextlib.contextmanager
-def _osmnx_tags() -> Iterator[None]:
-    """Ask osmnx to keep the way tags the profiles need; restore its settings afterwards."""
+def osmnx_settings(cache_dir: Path) -> Iterator[None]:
+    """Ask osmnx to keep the way tags the profiles need and to keep its raw answers in
+    ``<cache_dir>/osmnx/`` (not in ``./cache`` of whatever folder the user runs from); restore
+    its settings afterwards (osmnx's settings are process-wide)."""
     import osmnx as ox
 
-    before = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = list(dict.fromkeys([*before, *EDGE_TAGS]))
+    before = (list(ox.settings.useful_tags_way), ox.settings.cache_folder, ox.settings.use_cache)
+    ox.settings.useful_tags_way = list(dict.fromkeys([*before[0], *EDGE_TAGS]))
+    ox.settings.cache_folder = str(Path(cache_dir) / OSMNX_CACHE)
+    ox.settings.use_cache = True
     try:
         yield
     finally:
-        ox.settings.useful_tags_way = before
+        ox.settings.useful_tags_way, ox.settings.cache_folder, ox.settings.use_cache = before
 
 
-def osmnx_graph_by_place(place: str) -> nx.MultiDiGraph:
-    """Walkable network of a place from Overpass via osmnx (unsimplified: every OSM node).
-    :func:`fetch_bundle` makes osmnx keep the way tags the profiles need."""
-    import osmnx as ox
+def query_polygon(areas: gpd.GeoDataFrame | gpd.GeoSeries, *,
+                  border_m: float) -> Polygon | MultiPolygon:
+    """The union of ``areas`` (any CRS) grown by ``border_m`` metres, in WGS84 for osmnx.
 
-    return ox.graph_from_place(place, network_type="walk", simplify=False, retain_all=True)
+    Buffered in RD New (EPSG:28992), the metric CRS of the Dutch data (holes narrower than
+    twice the border close). Raises InputError for empty or CRS-less input."""
+    if areas.crs is None or areas.empty:
+        raise InputError("geen gebied om OSM voor op te halen (leeg of zonder CRS)",
+                         fix="geef buurtgrenzen met een coördinatenstelsel")
+    rd = areas.to_crs(RD_EPSG)
+    grown = shapely.make_valid(rd.union_all()).buffer(border_m)
+    return gpd.GeoSeries([grown], crs=RD_EPSG).to_crs(4326).iloc[0]
 
 
-def osmnx_features_by_place(place: str, tags: dict) -> gpd.GeoDataFrame:
-    import osmnx as ox
+def polygon_fetchers(polygon: Polygon | MultiPolygon) -> tuple[GraphFetcher, FeatureFetcher]:
+    """osmnx fetchers for ``polygon`` (WGS84). The network is unsimplified (every OSM node) and
+    keeps segments with one end inside (``truncate_by_edge``), so a path that crosses the edge
+    of the polygon is not cut off at its last inner node. A feature query that matches nothing
+    gives an empty frame, not an error: an area may simply have no such places."""
 
-    return ox.features_from_place(place, tags=tags)
+    def graph(_place: str) -> nx.MultiDiGraph:
+        import osmnx as ox
+
+        return ox.graph_from_polygon(polygon, network_type="walk", simplify=False,
+                                     retain_all=True, truncate_by_edge=True)
+
+    def features(_place: str, tags: dict) -> gpd.GeoDataFrame:
+        import osmnx as ox
+
+        # osmnx 2.x has no public name for "no matching features"
+        from osmnx._errors import InsufficientResponseError
+
+        try:
+            return ox.features_from_polygon(polygon, tags=tags)
+        except InsufficientResponseError:
+            return gpd.GeoDataFrame({"element": [], "id": []}, geometry=[], crs=4326)
+
+    return graph, features
 
 
 def bundle_dir(cache_dir: Path, place: str) -> Path:
@@ -79,31 +120,45 @@ def fetch_bundle(
     *,
     cache_dir: Path,
     feature_tags: dict,
-    fetch_graph: GraphFetcher = osmnx_graph_by_place,
-    fetch_features: FeatureFetcher = osmnx_features_by_place,
+    polygon: Polygon | MultiPolygon | None = None,
+    extent: dict | None = None,
+    fetch_graph: GraphFetcher | None = None,
+    fetch_features: FeatureFetcher | None = None,
     refresh: bool = False,
 ) -> Path:
     """Return the cached bundle for ``place``, downloading it first when absent.
 
-    Raises :class:`ServiceUnavailableError` (naming the service and how to work offline) when a
-    download fails; the cache then holds no partial bundle and an older bundle stays intact.
+    ``polygon`` (WGS84) is what osmnx asks Overpass for (see :func:`polygon_fetchers`);
+    ``fetch_graph``/``fetch_features`` replace those fetchers. ``extent`` (e.g. the border in
+    metres) is recorded in ``meta.json``; a cached bundle made for another extent is fetched
+    again. Raises :class:`ServiceUnavailableError` (naming the service and how to work offline)
+    when a download fails; the cache then holds no partial bundle and an older bundle stays
+    intact.
     """
     target = bundle_dir(cache_dir, place)
-    if (target / "meta.json").exists() and not refresh:
+    if _bundle_fits(target, extent) and not refresh:
         return target
+    by_polygon = polygon_fetchers(polygon) if polygon is not None else (None, None)
+    fetch_graph = fetch_graph or by_polygon[0]
+    fetch_features = fetch_features or by_polygon[1]
+    if fetch_graph is None:
+        raise _no_polygon(place)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         try:
-            with _osmnx_tags():
+            with osmnx_settings(cache_dir):
                 graph = fetch_graph(place)
         except Exception as exc:  # osmnx raises requests/HTTP/geocoder errors
             raise ServiceUnavailableError(
                 f"OpenStreetMap (Overpass/Nominatim via osmnx) gaf geen netwerk voor "
                 f"{place!r}: {exc} — {OFFLINE_FIX}"
             ) from exc
+        if fetch_features is None:
+            raise _no_polygon(place)
         try:
-            features = fetch_features(place, feature_tags)
+            with osmnx_settings(cache_dir):
+                features = fetch_features(place, feature_tags)
         except Exception as exc:
             raise ServiceUnavailableError(
                 f"OpenStreetMap (Overpass via osmnx) gaf geen voorzieningen voor {place!r}: "
@@ -115,7 +170,10 @@ def fetch_bundle(
         _save_features(features, tmp / "features.gpkg")
         meta = {"place": place, "source": "OpenStreetMap via osmnx (Overpass API)",
                 "licence": "ODbL 1.0, © OpenStreetMap-bijdragers",
-                "downloaded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                "downloaded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "extent": extent or {}}
+        if polygon is not None:
+            meta["polygon_bounds_wgs84"] = [round(v, 6) for v in polygon.bounds]
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if target.exists():
             old = target.with_name(f".{target.name}.old")
@@ -128,6 +186,20 @@ def fetch_bundle(
         return target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _no_polygon(place: str) -> InputError:
+    return InputError(f"geen gebied opgegeven om OSM voor {place!r} op te halen",
+                      fix="geef het gebied als polygoon (osmnx vraagt per polygoon)")
+
+
+def _bundle_fits(folder: Path, extent: dict | None) -> bool:
+    """Whether a complete bundle exists and was made for ``extent`` (None: any extent)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return extent is None or meta.get("extent", {}) == extent
 
 
 def _save_features(features: gpd.GeoDataFrame, path: Path) -> None:

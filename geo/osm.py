@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +53,9 @@ class OsmExtract:
     ``node_tags``: tags of the nodes on walkable ways that carry any :data:`NODE_TAG_KEYS`.
     ``features``: nodes and areas carrying one of the requested feature keys (point or polygon).
     ``buildings``: building areas (polygon, ``building``, ``building:levels``).
+    ``extent``: the area the source says it covers (EPSG:4326), when it states one: the PBF
+    header box, OSM XML ``<bounds>``, or the hull a non-OSM reader documents; ``None`` if unknown.
+    ``notes``: Dutch notes for the user about the source (e.g. tags a layer lacks).
     """
 
     path: Path
@@ -61,11 +65,62 @@ class OsmExtract:
     buildings: gpd.GeoDataFrame
     bounds: tuple[float, float, float, float] | None = None
     skipped: dict[str, int] = field(default_factory=dict)
+    extent: shapely.Geometry | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def is_osm_file(path: str | Path) -> bool:
+    """OSM suffix, and not a GraphML graph saved under an OSM name (osmnx users do that)."""
+    from geo.graphml import is_graphml_file  # geo.graphml imports this module
+
     name = Path(path).name.lower()
-    return name.endswith(OSM_SUFFIXES)
+    return name.endswith(OSM_SUFFIXES) and not is_graphml_file(path)
+
+
+#: files larger than this get no extent from their content when their header states none
+_EXTENT_SCAN_MAX_BYTES = 64 * 2**20
+
+
+def osm_extent(path: str | Path) -> shapely.Geometry | None:
+    """The area an OSM file covers, in EPSG:4326, or ``None`` when it cannot be told.
+
+    The header box (PBF ``bbox``, OSM XML ``<bounds>``) when the file states one. Otherwise
+    (``osmium extract`` does not always write it) the bounding box of the *standalone* nodes,
+    those no way or relation refers to: an extract holds them only when they lie inside its
+    area, whereas nodes of ways and completed relations may lie far outside. Only files up to
+    64 MB are scanned for that.
+    """
+    p = Path(path)
+    reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+    try:
+        box = reader.header().box()
+    finally:
+        reader.close()
+    if box.valid():
+        return shapely.box(box.bottom_left.lon, box.bottom_left.lat,
+                           box.top_right.lon, box.top_right.lat)
+    if p.stat().st_size > _EXTENT_SCAN_MAX_BYTES:
+        return None
+    ids: list[int] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    referenced: set[int] = set()
+    obj: Any  # osmium yields Node | Way | Relation; is_* tells which
+    for obj in osmium.FileProcessor(str(p)):
+        if obj.is_node():
+            if obj.location.valid():
+                ids.append(obj.id)
+                lon.append(obj.location.lon)
+                lat.append(obj.location.lat)
+        elif obj.is_way():
+            referenced.update(n.ref for n in obj.nodes)
+        elif obj.is_relation():
+            referenced.update(m.ref for m in obj.members if m.type == "n")
+    free = ~np.isin(np.array(ids, dtype=np.int64), np.fromiter(referenced, dtype=np.int64))
+    if free.sum() < 2:
+        return None
+    x, y = np.array(lon)[free], np.array(lat)[free]
+    return shapely.box(x.min(), y.min(), x.max(), y.max())
 
 
 def is_walkable(tags: dict[str, str]) -> bool:
@@ -196,7 +251,11 @@ def read_osm(
     lat_all = np.concatenate(ways["lat"].to_numpy())
     bounds = (float(np.nanmin(lon_all)), float(np.nanmin(lat_all)), float(np.nanmax(lon_all)),
               float(np.nanmax(lat_all)))
-    return OsmExtract(p, ways, node_tags, feats, blds, bounds, skipped)
+    try:
+        extent = osm_extent(p)
+    except RuntimeError:
+        extent = None
+    return OsmExtract(p, ways, node_tags, feats, blds, bounds, skipped, extent=extent)
 
 
 def _is_feature(

@@ -4,8 +4,17 @@
 Every input is read once before anything is written (bad input raises InputError naming the
 file), then copied into a temporary folder renamed into place, with ``meta.json`` recording
 each file's source and date. Online: buurten and residents from PDOK (:mod:`geo.pdok`), OSM via
-osmnx for the buurten's outline (:mod:`geo.online`), both cached; local CBS tables of the same
-gemeente in the data folder are copied along.
+osmnx for the buurten's outline grown by :func:`border_m` (:mod:`geo.online`), both cached;
+local CBS tables of the same gemeente in the data folder are copied along.
+
+Residents cross municipal borders, so the OSM network and places are fetched for the gemeente
+plus a border, not clipped at it. The border is derived, not a constant: the largest walking
+limit of the profiles (``data/profiles.toml``; today ``fit``, 4.8 km/h x 10 min = 800 m) plus
+:data:`~layers.analysis.MAX_SNAP_M` (250 m). A home inside the gemeente reaches only paths and
+places within its walking limit in a straight line (the network distance is never shorter), and
+a place up to 250 m off its path still snaps onto it; together 1,050 m today. A profile made
+longer by hand in the dashboard can reach beyond: those homes then lie within their limit of
+the data's edge.
 """
 
 from __future__ import annotations
@@ -25,15 +34,22 @@ from geo.boundaries import read_boundaries
 from geo.errors import InputError
 from geo.facilities import read_facility_list
 from geo.io import require_readable
-from geo.online import FeatureFetcher, GraphFetcher, fetch_bundle
+from geo.online import FeatureFetcher, GraphFetcher, fetch_bundle, polygon_fetchers, query_polygon
 from geo.osm import OSM_SUFFIXES, is_osm_file
 from geo.pdok import DEFAULT_YEAR, fetch_buurten, gemeente_of
 from geo.population import read_kerncijfers
+from geo.profiles import Profile, load_profiles
+from layers.analysis import MAX_SNAP_M
 from layers.datasets import AreaData, discover, prepared_dir, scan_folder
 from layers.taxonomy import load_taxonomy
 
-#: OSM data fetched beyond the municipal border, m: people near the border walk across it.
-BORDER_M = 1000.0
+
+def border_m(profiles: dict[str, Profile] | None = None) -> float:
+    """How far beyond the municipal border OSM is fetched, m: the largest walking limit of
+    ``profiles`` (default: ``data/profiles.toml``) plus the snapping distance (see above)."""
+    profs = profiles if profiles is not None else load_profiles()[0]
+    return max(p.max_distance_m for p in profs.values()) + MAX_SNAP_M
+
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -120,21 +136,8 @@ def area_from_files(name: str, *, osm: Path, cache_dir: Path, buurten: Path | No
     return write_area(aid, files, cache_dir=cache_dir, check=check)
 
 
-def osm_fetchers_for(outline_wgs84) -> tuple[GraphFetcher, FeatureFetcher]:
-    """osmnx fetchers for a polygon (the municipality plus a border) instead of a place name."""
-
-    def graph(_place: str):
-        import osmnx as ox
-
-        return ox.graph_from_polygon(outline_wgs84, network_type="walk", simplify=False,
-                                     retain_all=True)
-
-    def features(_place: str, tags: dict):
-        import osmnx as ox
-
-        return ox.features_from_polygon(outline_wgs84, tags=tags)
-
-    return graph, features
+#: osmnx fetchers for a polygon (the municipality plus a border), never by place name.
+osm_fetchers_for = polygon_fetchers
 
 
 def _local_tables(gemeente_naam: str, data_dir: Path | None) -> dict[str, list[Path]]:
@@ -157,12 +160,14 @@ def area_online(
     pdok_url: str | None = None,
     session=None,
     osm_fetchers: Callable[[object], tuple[GraphFetcher, FeatureFetcher]] = osm_fetchers_for,
+    border: float | None = None,
     progress: Callable[[float, str], None] = lambda f, t: None,
 ) -> tuple[AreaData, list[str]]:
     """An area folder for a gemeente (code ``GM0344`` or name) from PDOK and OSM, both cached.
 
-    Returns the area and Dutch notices (e.g. "gegevens van <datum>" when an older cached copy
-    stood in for a failed download).
+    OSM is fetched for the buurten's outline grown by ``border`` metres (default
+    :func:`border_m`). Returns the area and Dutch notices (e.g. "gegevens van <datum>" when an
+    older cached copy stood in for a failed download).
     """
     notices = []
     progress(0.05, "Buurten en inwoners ophalen bij PDOK")
@@ -172,17 +177,18 @@ def area_online(
         notices.append(item.notice)
     code, naam = gemeente_of(item)
     progress(0.3, f"OSM ophalen voor {naam}")
-    b = gpd.read_file(item.path, engine="pyogrio").to_crs(28992)
-    outline = gpd.GeoSeries([b.union_all().buffer(BORDER_M)], crs=28992).to_crs(4326).iloc[0]
+    grens = border_m() if border is None else float(border)
+    outline = query_polygon(gpd.read_file(item.path, engine="pyogrio"), border_m=grens)
     graph, features = osm_fetchers(outline)
     tax = load_taxonomy()
     tags = {**{k: True for k in tax.osm_keys}, "building": True}
-    bundle = fetch_bundle(naam, cache_dir=cache_dir, feature_tags=tags, fetch_graph=graph,
-                          fetch_features=features)
+    bundle = fetch_bundle(naam, cache_dir=cache_dir, feature_tags=tags, polygon=outline,
+                          extent={"gemeentecode": code, "grens_m": grens},
+                          fetch_graph=graph, fetch_features=features)
     bundle_meta = json.loads((bundle / "meta.json").read_text(encoding="utf-8"))
     progress(0.9, "Gebiedsmap schrijven")
     files = {"buurten": [item.path], **_local_tables(naam, data_dir)}
-    meta = {"gemeentecode": code, "gemeentenaam": naam,
+    meta = {"gemeentecode": code, "gemeentenaam": naam, "osm_grens_m": grens,
             "bronnen": {"buurten": item.meta, "osm": bundle_meta}}
     area = write_area(area_id(naam), files, cache_dir=cache_dir, extra_meta=meta)
     area.osm.append(bundle)

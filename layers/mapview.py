@@ -50,7 +50,8 @@ def _share_legend(unit: str) -> MacroElement:
         "</div>"
         f'<div style="display:flex;justify-content:space-between">{ticks}</div>'
         f'<div style="margin-top:3px"><span style="display:inline-block;width:12px;height:10px;'
-        f'background:{NO_DATA};border:1px solid #666"></span> geen cijfers</div></div>'
+        f'background:{NO_DATA};border:1px solid #666"></span> geen cijfers of geen loopnetwerk in '
+        'de gegevens</div></div>'
     )
 
 
@@ -73,14 +74,21 @@ def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
     def count(v):
         return screen_value(v, small)
 
+    status = row.get("status")
+    if status == "buiten":
+        return (f"<b>{name}</b><br>{esc(unit)}: {count(total)}<br>"
+                "geen loopnetwerk in de gegevens: geen afstanden en geen cijfers binnen/buiten "
+                "bereik")
     share = "onderdrukt (minder dan 10)" if small else fmt_pct(row["aandeel_binnen_bereik"])
+    edge = ("<br><i>aan de rand van de gegevens: een plek net buiten de gegevens kan dichterbij "
+            "zijn, binnen bereik is een ondergrens</i>" if status == "rand" else "")
     return (
         f"<b>{name}</b><br>"
         f"{esc(unit)}: {count(total)}<br>"
         f"binnen bereik: {count(row[f'binnen_bereik_{suffix}'])}<br>"
         f"buiten bereik: {count(row[f'buiten_bereik_{suffix}'])}<br>"
         f"aandeel binnen bereik: {share}<br>"
-        f"mediane loopafstand: {fmt_m(row['mediaan_afstand_m'])}"
+        f"mediane loopafstand: {fmt_m(row['mediaan_afstand_m'])}{edge}"
     )
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 
 POPULATION = ("inwoners", "inwoners_65plus")
+#: True where ``inwoners_65plus`` is an estimate from a CBS percentage (label it so).
+ESTIMATED = "inwoners_65plus_geschat"
 
 
 def join_population(
@@ -17,7 +19,9 @@ def join_population(
     With a kerncijfers table, its figures win over any in the boundaries file, and only the
     buurten of the table's gemeente(n) are kept. A buurtcode split over several rows becomes one
     buurt. Returns the buurten (``code``, ``naam``, ``wijkcode``, ``gemeentecode``,
-    ``inwoners``, ``inwoners_65plus``, geometry) and Dutch notes on what did not match.
+    ``inwoners``, ``inwoners_65plus``, ``inwoners_65plus_geschat``, geometry) and Dutch notes on
+    what did not match. ``inwoners_65plus_geschat`` is True where the 65+ count is an estimate
+    from a CBS percentage (screens and exports label those), False elsewhere.
     """
     notes: list[str] = []
     b = buurten.rename(columns={"buurtcode": "code", "buurtnaam": "naam"})
@@ -27,14 +31,16 @@ def join_population(
                      f"{', '.join(dup[:8])}")
         agg = {c: "first" for c in b.columns if c not in ("code", b.geometry.name)}
         agg.update({c: "sum" for c in POPULATION if c in b})
+        if ESTIMATED in b:
+            agg[ESTIMATED] = "any"
         b = b.dissolve(by="code", aggfunc=agg).reset_index()
     if kerncijfers is not None:
         bu = kerncijfers[kerncijfers["niveau"] == "Buurt"].set_index("code")
         gm = set(bu["gemeentecode"].dropna())
         if gm:
             b = b[b["gemeentecode"].isin(gm)]
-        b = b.drop(columns=[c for c in POPULATION if c in b])
-        b = b.join(bu[list(POPULATION)], on="code")
+        b = b.drop(columns=[c for c in (*POPULATION, ESTIMATED) if c in b])
+        b = b.join(bu[[c for c in (*POPULATION, ESTIMATED) if c in bu]], on="code")
         no_shape = sorted(set(bu.index) - set(b["code"]))
         if no_shape:
             notes.append(f"{len(no_shape)} buurten uit de CBS-tabel hebben geen grens en tellen "
@@ -46,6 +52,8 @@ def join_population(
     for col in POPULATION:
         if col not in b:
             b[col] = np.nan
+    flag = b[ESTIMATED] if ESTIMATED in b else pd.Series(False, index=b.index)
+    b[ESTIMATED] = flag.fillna(False).astype(bool) & b["inwoners_65plus"].notna()
     secret = int(b["inwoners_65plus"].isna().sum())
     if secret and b["inwoners_65plus"].notna().any():
         notes.append(f"{secret} buurten zonder bekend aantal 65-plussers (geheim of ontbrekend "

@@ -15,7 +15,7 @@ import shapely
 
 from geo.coverage import aggregate_by_area
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
-from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
+from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result, data_categories_sentence
 from layers.fmt import fmt_int, fmt_m, fmt_pct
 
 SUPPRESS_BELOW = 10
@@ -37,6 +37,11 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "mediaan_afstand_m": "Mediane loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek",
     "p90_afstand_m": "90e percentiel van de loopafstand (m)",
     "profiel": "Gebruikt mobiliteitsprofiel",
+    "status": "Dekking door het loopnetwerk in de gegevens: volledig; rand (een woning ligt "
+              "dichter dan de maximale loopafstand bij de rand van de gegevens, binnen bereik is "
+              "een ondergrens); buiten (geen loopnetwerk in de gegevens: geen cijfers)",
+    "dekking": "Aandeel (0–1, 3 decimalen) van de buurt binnen het gebied dat het loopnetwerk "
+               "in de gegevens dekt",
     "max_afstand_m": "Maximale loopafstand (m) = snelheid × minuten van het profiel",
     "onderdrukt": "Waar: minder dan 10 personen, aantallen en aandeel weggelaten (CBS-regel)",
     "gebiedstype": "buurt of H3-zeshoek (schatting)",
@@ -55,7 +60,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "gat_id": "Volgnummer van het gebied buiten bereik",
     "buiten_bereik": "Getelde personen/woongebouwen in dit gebied buiten bereik",
     "oppervlakte_ha": "Oppervlakte (ha)",
-    "soort": "Soort herkomst: woongebouw (OSM), netwerkknoop of middelpunt (zonder woningen)",
+    "soort": "Soort herkomst: woongebouw (OSM), adres, woongebied (OSM landuse), netwerkknoop "
+             "of middelpunt (zonder woningen)",
     "afstand_m": "Loopafstand (m) tot de dichtstbijzijnde ontmoetingsplek; leeg = onbereikbaar",
     "tijd_min": "Looptijd (min) bij de snelheid van het profiel",
     "dichtstbijzijnde_plek": "Naam van de dichtstbijzijnde ontmoetingsplek",
@@ -286,6 +292,9 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
                                               f"({fmt_pct(h['aandeel_buiten'])})"),
         ("Ontmoetingsplekken gebruikt", fmt_int(len(result.places))),
         ("Gebieden", fmt_int(h["gebieden"])),
+        ("Gedekt door de gegevens", h.get("dekking", "–")),
+        *([("Plekken in de gegevens", sentence)]
+          if (sentence := data_categories_sentence(result.prepared)) else []),
         ("Mediane afstand (gewogen)", fmt_m(_overall_median(result))),
     ]
 

@@ -28,7 +28,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from geo.errors import InputError  # noqa: E402
 from geo.io import atomic_path  # noqa: E402
-from layers.analysis import DEMAND_SUFFIX, Result  # noqa: E402
+from layers.analysis import DEMAND_SUFFIX, Result, data_categories_sentence  # noqa: E402
 from layers.fmt import fmt_int, fmt_m, fmt_pct  # noqa: E402
 
 A4_INCH = (8.27, 11.69)
@@ -95,10 +95,25 @@ def headline_for(result: Result, wijk: str | None = None) -> dict:
 def ranking(result: Result, wijk: str | None = None, n: int = RANK_ROWS) -> pd.DataFrame:
     """The ``n`` areas with the most demand beyond reach (ties: lower share within first)."""
     t, _ = _subset(result, wijk)
+    if "status" in t:  # areas outside the data have no figures to rank
+        t = t[t["status"] != "buiten"]
     suffix = DEMAND_SUFFIX[result.prepared.demand]
     t = t.assign(_b=t[f"buiten_bereik_{suffix}"].fillna(-1),
                  _s=t["aandeel_binnen_bereik"].fillna(2))
     return t.sort_values(["_b", "_s"], ascending=[False, True]).head(n)
+
+
+def _coverage_lines(result: Result, head: dict) -> list[str]:
+    """What part of the gemeente the figures cover, and which kinds of place the data knows."""
+    out = []
+    if head.get("dekking"):
+        out.append(f"Gedekt door het loopnetwerk in de gegevens: {head['dekking']}; "
+                   "gearceerde buurten liggen buiten de gegevens (geen cijfers), in buurten aan "
+                   "de rand is binnen bereik een ondergrens.")
+    sentence = data_categories_sentence(result.prepared)
+    if sentence:
+        out.append(f"Plekken: {sentence}")
+    return out
 
 
 def _sources(result: Result) -> list[str]:
@@ -290,7 +305,7 @@ def _render(result, path, table, title, head, ranked, scenario_before, wijk, sit
         fig.text(0.66, 0.355, side, fontsize=7.5, va="top", linespacing=1.4)
         foot = [METHOD, f"Telt: {head['telt']}; {fmt_int(head['gebieden'])} gebieden. Aantallen "
                 f"personen onder {SMALL_COUNT} staan als '< {SMALL_COUNT}' (CBS-regel).",
-                *_sources(result)]
+                *_coverage_lines(result, head), *_sources(result)]
         fig.text(0.05, 0.115, "Bronnen en methode", fontsize=8, weight="bold")
         fig.text(0.05, 0.105, "\n".join(_wrap(s, 150) for s in foot), fontsize=6.5, va="top",
                  linespacing=1.35)

@@ -28,6 +28,8 @@ def ranking(result: Result) -> pd.DataFrame:
     """Areas sorted by demand beyond reach (most first), with wijk, share and median distance.
     Counts are screen text ('< 10' where suppressed); ``buurtcode`` identifies the row."""
     t = result.table
+    if "status" in t:  # areas the data does not cover have no figures to rank
+        t = t[t["status"] != "buiten"]
     s = _suffix(result)
     counted = counted_column(result)
     size = t[counted] if counted in t else t[f"binnen_bereik_{s}"] + t[f"buiten_bereik_{s}"]
@@ -43,6 +45,8 @@ def ranking(result: Result) -> pd.DataFrame:
         "totaal": [screen_value(v, sm) for v, sm in zip(size, small, strict=True)],
         "aandeel_binnen": np.where(small, np.nan, t["aandeel_binnen_bereik"].to_numpy(float)),
         "mediaan_m": t["mediaan_afstand_m"].to_numpy(dtype=float),
+        "dekking": np.where(t["status"].to_numpy() == "rand", "rand: ondergrens", "volledig")
+        if "status" in t else "volledig",
     })
     return out.iloc[order].reset_index(drop=True)
 

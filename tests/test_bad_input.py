@@ -313,14 +313,18 @@ def _(tmp: Path) -> Path:
     return tmp / "plekken.xlsx"
 
 
-def _facility_geojson(tmp: Path, *, rd_coords: bool = False) -> Path:
+def _facility_geojson(tmp: Path, *, rd_coords: bool = False, crs: str | None = None) -> Path:
     feats = []
     for n, (lat, lon) in LANDMARKS.items():
         xy = list(rd(lat, lon)) if rd_coords else [lon, lat]
         feats.append({"type": "Feature", "properties": {"naam": n},
                       "geometry": {"type": "Point", "coordinates": xy}})
+    doc: dict = {"type": "FeatureCollection", "features": feats}
+    if crs is not None:
+        doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": crs}},
+               "features": feats}
     path = tmp / "plekken.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    path.write_text(json.dumps(doc))
     return path
 
 
@@ -333,6 +337,13 @@ def _(tmp: Path) -> Path:
 
 @case("geojson-lijst-rd-als-wgs84", "voorzieningen", ("RD-meters", "EPSG:28992"), error=True)
 def _(tmp: Path) -> Path:
+    return _facility_geojson(tmp, rd_coords=True, crs="urn:ogc:def:crs:OGC:1.3:CRS84")
+
+
+@case("geojson-lijst-rd-zonder-crs", "voorzieningen", ("RD (EPSG:28992) herkend",), 4,
+      check=_at("Domtoren", *LANDMARKS["Domtoren"]))
+def _(tmp: Path) -> Path:
+    """No ``crs`` member (GDAL says WGS84, RFC 7946): the metres are recognised, not degrees."""
     return _facility_geojson(tmp, rd_coords=True)
 
 

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -50,13 +51,24 @@ def test_every_subcommand_has_help(sub, capsys):
     assert "usage: ontmoet" in capsys.readouterr().out
 
 
-def test_console_script_is_declared_and_exit_code_2_names_what_is_missing(shared_data_dir,
+@pytest.fixture
+def tables_only(shared_data_dir, tmp_path) -> Path:
+    """A data folder holding only Utrecht's real CBS tables (links, nothing copied): the
+    situation of a gemeente that has its figures but no network and no boundaries yet."""
+    folder = tmp_path / "data" / "utrecht"
+    folder.mkdir(parents=True)
+    for p in sorted((shared_data_dir / "utrecht").glob("cbs_kwb_*utrecht.xlsx")):
+        (folder / p.name).symlink_to(p)
+    return tmp_path / "data"
+
+
+def test_console_script_is_declared_and_exit_code_2_names_what_is_missing(tables_only,
                                                                            tmp_path):
     toml = (REPO_ROOT / "pyproject.toml").read_text()
     assert 'ontmoet = "cli:main"' in toml and 'py-modules = ["cli"]' in toml
-    # Utrecht today: CBS tables only -> bad input, exit 2, the reason on stderr
+    # CBS tables only -> bad input, exit 2, the reason on stderr
     p = subprocess.run([sys.executable, str(REPO_ROOT / "cli.py"), "--data-dir",
-                        str(shared_data_dir), "--cache-dir", str(tmp_path), "coverage",
+                        str(tables_only), "--cache-dir", str(tmp_path), "coverage",
                         "utrecht", "--quiet"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2, p.stderr
     assert p.stdout == ""
@@ -64,26 +76,36 @@ def test_console_script_is_declared_and_exit_code_2_names_what_is_missing(shared
     assert "Buurtgrenzen ontbreken" in p.stderr
 
 
-def test_prepare_of_utrecht_says_what_is_missing_and_how_to_add_it(shared_data_dir, tmp_path,
-                                                                   capsys):
+def test_real_utrecht_without_meeting_places_has_no_figures(shared_data_dir, tmp_path, capsys):
+    """The real Utrecht folder has network, boundaries and figures but no meeting places: no
+    buurt is reported 'beyond reach' because the data lacks places."""
     code, out, err = ontmoet(capsys, "--data-dir", str(shared_data_dir), "--cache-dir",
+                             str(tmp_path), "coverage", "utrecht", "--quiet")
+    assert code == 2 and out == ""
+    assert "geen ontmoetingsplekken in de gegevens" in err and "--voorzieningen" in err
+
+
+def test_prepare_of_utrecht_says_what_is_missing_and_how_to_add_it(tables_only, tmp_path,
+                                                                   capsys):
+    code, out, err = ontmoet(capsys, "--data-dir", str(tables_only), "--cache-dir",
                              str(tmp_path), "prepare", "utrecht", "--quiet")
     assert code == 2 and out == ""
     assert "OSM-extract" in err and "ontmoet prepare --gemeente Utrecht" in err
 
 
-def test_what_is_missing_names_the_dashboard_and_commands_that_parse(shared_data_dir,
+def test_what_is_missing_names_the_dashboard_and_commands_that_parse(tables_only,
                                                                      helsinki_pbf, tmp_path):
     """Every line of AreaData.missing() names the dashboard way and both `ontmoet prepare`
     ways, and the commands it prints are valid `ontmoet` command lines."""
     import shlex
 
-    utrecht = next(a for a in discover(shared_data_dir, include_demo=False, cache_dir=tmp_path)
+    utrecht = next(a for a in discover(tables_only, include_demo=False, cache_dir=tmp_path)
                    if a.id == "utrecht")
     # a folder holding only the real Helsinki extract: boundaries and figures are missing
     (tmp_path / "data" / "stad").mkdir(parents=True)
     (tmp_path / "data" / "stad" / "helsinki.osm.pbf").write_bytes(helsinki_pbf.read_bytes())
-    stad = discover(tmp_path / "data", include_demo=False, cache_dir=tmp_path)[0]
+    stad = next(a for a in discover(tmp_path / "data", include_demo=False, cache_dir=tmp_path)
+                if a.id == "stad")
     for area, n in ((utrecht, 2), (stad, 2)):
         lines = area.missing()
         assert len(lines) == n

@@ -1,7 +1,7 @@
 """Buurt boundary reader: formats, CRS handling, geometry repair, CBS column schemas.
 
-No real buurt polygons are available, so small files are written in tmp_path with the real
-CBS Wijk- en Buurtkaart column names (old shapefile names and the 2022+ GeoPackage names).
+Small files are written in tmp_path with the real CBS Wijk- en Buurtkaart column names (old
+shapefile names and the 2022+ GeoPackage names); the real Utrecht GeoJSON checks RD recognition.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from geo.boundaries import dissolve_wijken, is_boundaries_file, read_boundaries
+from geo.coords import geojson_declares_crs
 from geo.errors import InputError
+from tests.realdata import need
 
 X0, Y0 = 136_000.0, 455_000.0  # RD New, Utrecht city centre
 
@@ -93,7 +95,9 @@ def test_gpkg_picks_buurten_layer(tmp_path: Path) -> None:
         "geometry",
         "inwoners",
         "inwoners_65plus",
+        "inwoners_65plus_geschat",
     ]
+    assert list(gdf["inwoners_65plus_geschat"]) == [True, True, False]  # from percentages
     assert gdf.crs.to_epsg() == 28992
     assert gdf.attrs["warnings"] == []
     assert is_boundaries_file(path)
@@ -245,3 +249,24 @@ def test_dissolve_wijken_sums_nan_aware(tmp_path: Path) -> None:
     assert math.isnan(wijken.loc["WK034402", "inwoners"])
     assert wijken.loc["WK034402", "buurten_onbekend"] == 1
     assert wijken.crs.to_epsg() == 28992
+
+
+def test_real_rd_geojson_without_crs_member_is_recognised() -> None:
+    """CBS buurten 2024 of Utrecht as republished by cartomap/nl: integer RD metres in a GeoJSON
+    without a ``crs`` member (which GDAL calls WGS84). The range says RD, the reader says so,
+    and the polygons equal their WGS84 twin after reprojection."""
+    rd_path = need("utrecht/cbs_buurten_2024_utrecht.geojson")
+    wgs_path = need("utrecht/cbs_buurten_2024_utrecht_wgs84.geojson")
+    assert geojson_declares_crs(rd_path) is False
+    gdf = read_boundaries(rd_path)
+    assert any("RD (EPSG:28992) herkend aan hun bereik" in w for w in gdf.attrs["warnings"])
+    raw = gpd.read_file(rd_path).set_crs("EPSG:28992", allow_override=True)
+    assert len(gdf) == len(raw) == 111
+    assert gdf.area.sum() / 1e6 == pytest.approx(raw.area.sum() / 1e6)
+    assert gdf.area.sum() / 1e6 == pytest.approx(99.248, abs=0.001)  # data README
+    twin = read_boundaries(wgs_path)
+    assert not any("herkend" in w for w in twin.attrs["warnings"])  # RFC 7946: plain WGS84
+    a = gdf.set_index("buurtcode").geometry
+    b = twin.set_index("buurtcode").geometry.reindex(a.index)
+    assert b.notna().all()
+    assert max(x.hausdorff_distance(y) for x, y in zip(a, b, strict=True)) < 5.0  # metres

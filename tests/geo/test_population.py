@@ -1,4 +1,4 @@
-"""CBS kerncijfers reader, tested on the real Utrecht tables in the shared data folder."""
+"""Population readers (CBS kerncijfers, PDOK-named CSV and Parquet), tested on the real tables."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ import csv
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo.cbs import parse_number
+from geo.boundaries import read_boundaries
+from geo.cbs import CODE_RE, parse_number, read_table
 from geo.errors import InputError
-from geo.population import COLUMNS, is_kerncijfers_file, municipal_totals, read_kerncijfers
+from geo.population import (
+    COLUMNS,
+    is_kerncijfers_file,
+    is_population_table,
+    municipal_totals,
+    read_kerncijfers,
+    read_population_table,
+)
 from tests.conftest import find_files
+from tests.realdata import need
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +31,10 @@ def kwb_files(shared_data_dir: Path) -> list[Path]:
     if not files:
         pytest.skip("no CBS kerncijfers table in the shared data folder")
     return files
+
+
+#: A buurtcode: BU + 4 digits (gemeente) + 4 digits or capitals (Amsterdam: BU0363AA01).
+BUURTCODE = r"BU\d{4}[0-9A-Z]{4}"
 
 
 def _year(path: Path) -> int | None:
@@ -40,13 +54,14 @@ def test_each_buurt_once_and_normalized(kwb_files: list[Path]) -> None:
         assert list(df.columns) == COLUMNS
         buurten = df[df["niveau"] == "Buurt"]
         assert buurten["code"].is_unique, f
-        assert buurten["code"].str.match(r"^BU\d{8}$").all()
+        assert buurten["code"].str.fullmatch(BUURTCODE).all(), f
         assert (buurten["wijkcode"] == "WK" + buurten["code"].str[2:8]).all()
         assert (buurten["gemeentecode"] == "GM" + buurten["code"].str[2:6]).all()
         assert set(df["niveau"]) <= {"Gemeente", "Wijk", "Buurt"}
         assert df["inwoners"].dtype == "float64"
         assert df["inwoners_65plus"].dtype == "float64"
-        assert (buurten["inwoners_65plus"].dropna() <= buurten["inwoners"].dropna()).all()
+        known = buurten.dropna(subset=["inwoners", "inwoners_65plus"])
+        assert (known["inwoners_65plus"] <= known["inwoners"]).all()
         year = df["jaar"].iloc[0]
         assert isinstance(year, int) and 2000 <= year < 2100
 
@@ -94,9 +109,21 @@ def test_xlsx_and_csv_of_same_year_agree(kwb_files: list[Path]) -> None:
         pd.testing.assert_frame_equal(a[cols], b[cols])
 
 
+def _kwb_csvs(kwb_files: list[Path]) -> list[Path]:
+    """The kerncijfers CSVs in CBS's own 2023+ naming (gwb_code, a_inw, a_65_oo), not the
+    PDOK-named extracts (aantalInwoners, percentagePersonen65JaarEnOuder)."""
+    out = []
+    for f in kwb_files:
+        if f.suffix.lower() == ".csv":
+            with f.open(encoding="utf-8-sig", newline="") as fh:
+                if {"gwb_code", "a_inw", "a_65_oo"} <= set(next(csv.reader(fh))):
+                    out.append(f)
+    return out
+
+
 def test_real_secrecy_dots_are_nan(kwb_files: list[Path]) -> None:
     """The real CSVs carry '.' for secret cells (e.g. energy columns): never a number."""
-    csvs = [f for f in kwb_files if f.suffix.lower() == ".csv"]
+    csvs = _kwb_csvs(kwb_files)
     if not csvs:
         pytest.skip("no kerncijfers csv")
     with csvs[0].open(encoding="utf-8-sig", newline="") as fh:
@@ -106,7 +133,7 @@ def test_real_secrecy_dots_are_nan(kwb_files: list[Path]) -> None:
 
 
 def _real_header_and_row(kwb_files: list[Path]) -> tuple[list[str], list[str]]:
-    csvs = [f for f in kwb_files if f.suffix.lower() == ".csv"]
+    csvs = _kwb_csvs(kwb_files)
     if not csvs:
         pytest.skip("no kerncijfers csv")
     with csvs[0].open(encoding="utf-8-sig", newline="") as fh:
@@ -180,10 +207,16 @@ def test_csv_without_code_column(tmp_path: Path) -> None:
 
 def test_csv_without_resident_column(shared_data_dir: Path, kwb_files: list[Path]) -> None:
     others = [f for f in find_files(shared_data_dir, ("*.csv",)) if f not in kwb_files]
+    others = [f for f in others if _has_cbs_codes(f)]  # e.g. CBS Nabijheid voorzieningen
     if not others:
         pytest.skip("no other CBS table to try")
     with pytest.raises(InputError, match="inwoners"):
         read_kerncijfers(others[0])
+
+
+def _has_cbs_codes(path: Path) -> bool:
+    rows = read_table(path, max_rows=20).rows
+    return any(CODE_RE.match(c.strip()) for row in rows for c in row)
 
 
 def test_statline_export_titles(tmp_path: Path) -> None:
@@ -205,3 +238,86 @@ def test_statline_export_titles(tmp_path: Path) -> None:
     assert df.loc["BU03440112", "inwoners_65plus"] == 505
     assert math.isnan(df.loc["BU03440113", "inwoners_65plus"])
     assert df.loc["BU03440113", "jaar"] == 2022
+
+
+# --------------------------------------------------------------------------- PDOK-named tables
+# The CBS Wijk- en Buurtkaart publishes 65+ only as a whole percentage: the reader turns it into
+# an estimate in whole persons and flags it; references below come straight from the raw files.
+
+DELFT_CSV = "delft/cbs_wijkenbuurten_2023_delft_buurten_population.csv"
+AMSTERDAM_CSV = "amsterdam/cbs_wijkenbuurten_2023_amsterdam_buurten_population.csv"
+AMSTERDAM_PARQUET = "amsterdam/data.parquet"
+
+
+def _check_estimates(got: pd.DataFrame, inw: pd.Series, pct: pd.Series) -> None:
+    """65+ per buurt within 0.5 persons of residents × percentage, whole persons, flagged; a
+    secret (negative or missing) percentage stays NaN and unflagged."""
+    got = got.set_index("code")
+    secret = pct.isna() | (pct < 0) | inw.isna() | (inw < 0)
+    exact = (inw * pct / 100).where(~secret)
+    est = got.loc[exact.index, "inwoners_65plus"]
+    assert (est[~secret] - exact[~secret]).abs().max() <= 0.5
+    assert (est[~secret] == est[~secret].round()).all()
+    assert est[secret].isna().all()
+    flag = got.loc[exact.index, "inwoners_65plus_geschat"]
+    assert flag.dtype == bool and (flag == ~secret).all()
+    assert abs(est.sum() - exact.sum()) <= 0.5 * (~secret).sum()
+
+
+def test_delft_pdok_csv_estimates_65plus() -> None:
+    path = need(DELFT_CSV)
+    raw = pd.read_csv(path, dtype={"buurtcode": str})
+    raw = raw[raw["gemeentecode"] == "GM0503"].set_index("buurtcode")
+    assert raw["aantalInwoners"].sum() == 106_080  # data README (CBS 2023)
+    assert is_population_table(path)
+    df = read_population_table(path)
+    assert list(df.columns) == COLUMNS
+    bu = df[df["niveau"] == "Buurt"]
+    assert len(bu) == len(raw) == 91
+    assert bu["inwoners"].sum() == raw["aantalInwoners"].sum()
+    assert int(bu["inwoners_65plus"].isna().sum()) == 17
+    _check_estimates(bu, raw["aantalInwoners"], raw["percentagePersonen65JaarEnOuder"])
+    known = int(bu["inwoners_65plus"].notna().sum())
+    assert abs(bu["inwoners_65plus"].sum() - 17_323) <= 0.5 * known  # data README
+    assert any("geschat" in n for n in df.attrs["notes"])
+
+
+def test_delft_gpkg_estimates_65plus_and_secrecy_stays_unknown() -> None:
+    path = need("delft/delft_buurten_proj.gpkg")
+    raw = gpd.read_file(path)
+    raw = raw[raw["gemeentecode"] == "GM0503"].set_index("buurtcode")
+    b = read_boundaries(path)
+    b = b[b["gemeentecode"] == "GM0503"].rename(columns={"buurtcode": "code"})
+    assert b["inwoners"].sum() == raw["aantalInwoners"].sum() == 106_080
+    assert int(b["inwoners_65plus"].isna().sum()) == 17  # -99997 in the file: unknown, not 0
+    _check_estimates(b, raw["aantalInwoners"].astype(float),
+                     raw["percentagePersonen65JaarEnOuder"].astype(float))
+
+
+def test_amsterdam_csv_and_parquet_agree() -> None:
+    csv_path, pq_path = need(AMSTERDAM_CSV), need(AMSTERDAM_PARQUET)
+    raw = pd.read_parquet(pq_path).set_index("code")
+    assert is_population_table(csv_path) and is_population_table(pq_path)
+    frames = [read_population_table(p) for p in (csv_path, pq_path)]
+    for df in frames:
+        assert list(df.columns) == COLUMNS
+        bu = df[df["niveau"] == "Buurt"]
+        assert len(bu) == 519 and bu["code"].str.fullmatch(BUURTCODE).all()
+        assert bu["inwoners"].sum() == raw["population"].sum() == 917_890
+        assert int(bu["inwoners_65plus"].isna().sum()) == 67
+        _check_estimates(bu, raw["population"], raw["pct_65plus"])
+        wk = bu.set_index("code")["wijkcode"]
+        assert wk["BU0363AA01"] == "WK0363AA"
+    cols = ["code", "naam", "wijkcode", "inwoners", "inwoners_65plus", "inwoners_65plus_geschat"]
+    pd.testing.assert_frame_equal(frames[0][cols], frames[1][cols])
+
+
+def test_population_table_sniff_by_header(shared_data_dir: Path) -> None:
+    """Only the tables with CBS codes and residents: not the address lists, the CBS proximity
+    table, the Amsterdam column map or the boundaries."""
+    for rel in ("delft/Full_Delft_walk_addresses.csv",
+                "delft/Full_Delft_walk_building_addresses.csv",
+                "utrecht/cbs_nabijheid_voorzieningen_buurt_2023_utrecht.csv",
+                "amsterdam/cbs_columns.json", "amsterdam/buurten.geojson"):
+        assert not is_population_table(need(rel)), rel
+    assert not is_population_table(shared_data_dir / "does-not-exist.parquet")

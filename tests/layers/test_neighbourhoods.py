@@ -6,13 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
+from geo.boundaries import read_boundaries
 from geo.osm import read_osm
-from geo.population import is_kerncijfers_file, read_kerncijfers
+from geo.population import is_kerncijfers_file, read_kerncijfers, read_population_table
 from geo.profiles import load_profiles
 from layers.analysis import prepare, run, use_buurten
 from layers.datasets import AreaData
 from layers.demand import residential_buildings
 from layers.neighbourhoods import demand_unit, join_population
+from tests.realdata import need
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,7 @@ def test_join_keeps_every_buurt_once_and_conserves_65plus(kerncijfers):
     joined, notes = join_population(_boundaries_for(list(bu["code"]), gm), kerncijfers)
     assert joined["code"].is_unique and len(joined) == len(bu)
     assert joined["inwoners_65plus"].sum() == bu["inwoners_65plus"].sum()
+    assert not joined["inwoners_65plus_geschat"].any()  # Utrecht's kerncijfers are counts
     assert demand_unit(joined) == "inwoners_65plus"
     assert notes == []
 
@@ -83,3 +86,20 @@ def test_buurt_polygons_end_to_end_on_real_osm(helsinki_pbf, tmp_path):
     got = t.set_index("buurtcode")["woongebouwen"]
     assert (got.reindex(expected.index) == expected).all()
     assert (got.drop(expected.index) == 0).all()  # blocks without homes count none
+
+
+def test_amsterdam_estimate_flag_reaches_the_buurten():
+    """Amsterdam's alphanumeric buurtcodes join one to one, and the 65+ estimated from the CBS
+    percentage stays flagged; secret percentages stay unknown (the data README: 67)."""
+    b = read_boundaries(need("amsterdam/buurten.geojson"))
+    pop = read_population_table(need(
+        "amsterdam/cbs_wijkenbuurten_2023_amsterdam_buurten_population.csv"))
+    joined, notes = join_population(b, pop)
+    assert len(joined) == 519 and joined["code"].is_unique
+    assert (joined["wijkcode"] == "WK" + joined["code"].str[2:8]).all()
+    assert joined["inwoners"].sum() == 917_890
+    unknown = joined["inwoners_65plus"].isna()
+    assert int(unknown.sum()) == 67
+    flag = joined["inwoners_65plus_geschat"]
+    assert flag.dtype == bool and (flag == ~unknown).all()
+    assert not any("geen grens" in n or "geen cijfers" in n for n in notes)
