@@ -93,9 +93,10 @@ class SegmentIndex:
 GRID_M = 25.0
 #: Most cells a :class:`SegmentGrid` holds (its cell table is 8 bytes per cell).
 MAX_CELLS = 4_000_000
-#: Points with no segment within ``max_dist`` look farther in the grid for their distance
-#: while they would look into at most this many cells in all; beyond, a tree answers.
-FAR_CELLS = 2_000_000
+#: Points whose nearest candidate lies more cells away than this ask a KD-tree of pieces.
+GRID_FAR = 6
+#: The KD-tree cuts segments into pieces of at most this length (metres).
+PIECE_M = 20.0
 
 
 def _ragged(lo: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -103,6 +104,55 @@ def _ragged(lo: np.ndarray, counts: np.ndarray) -> np.ndarray:
     total = int(counts.sum())
     starts = np.cumsum(counts) - counts
     return np.arange(total) - np.repeat(starts - lo, counts)
+
+
+class _PieceTree:
+    """Exact nearest segment for points far from the network: a ``cKDTree`` over the midpoints
+    of pieces of at most :data:`PIECE_M` of every segment. A point's K nearest midpoints name
+    candidate segments; their best is proven nearest when the K-th midpoint, less half a piece,
+    is no nearer (no unseen segment can be nearer); otherwise K grows fourfold."""
+
+    def __init__(self, net: WalkNetwork, edge_ids: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.net = net
+        length = net.edge_len[edge_ids]
+        parts = np.maximum(1, np.ceil(length / PIECE_M)).astype(np.int64)
+        self.edge = np.repeat(edge_ids, parts)
+        frac = (_ragged(np.zeros(len(parts), dtype=np.int64), parts) + 0.5) / np.repeat(
+            parts, parts)
+        u, v = net.edge_u[self.edge], net.edge_v[self.edge]
+        self.half = float((length / parts).max() / 2.0)
+        self.tree = cKDTree(np.c_[net.x[u] + frac * (net.x[v] - net.x[u]),
+                                  net.y[u] + frac * (net.y[v] - net.y[u])])
+
+    def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        net = self.net
+        k = len(x)
+        edge = np.full(k, -1, dtype=np.int64)
+        t = np.zeros(k)
+        dist = np.full(k, np.inf)
+        rows = np.arange(k)
+        kk = 0
+        while len(rows):
+            kk = min(max(16, 4 * kk), self.tree.n)
+            mid, j = self.tree.query(np.c_[x[rows], y[rows]], k=kk)
+            mid, j = mid.reshape(len(rows), kk), j.reshape(len(rows), kk)
+            e = self.edge[j]
+            ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+            dx, dy = net.x[net.edge_v[e]] - ax, net.y[net.edge_v[e]] - ay
+            seg2 = dx * dx + dy * dy
+            inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
+            px, py = x[rows, None], y[rows, None]
+            tt = np.clip(((px - ax) * dx + (py - ay) * dy) * inv, 0.0, 1.0)
+            d = np.hypot(px - (ax + tt * dx), py - (ay + tt * dy))
+            b = np.argmin(d, axis=1)
+            at = np.arange(len(rows))
+            edge[rows], t[rows], dist[rows] = e[at, b], tt[at, b], d[at, b]
+            if kk == self.tree.n:
+                break
+            rows = rows[mid[:, -1] - self.half < dist[rows]]
+        return edge, t, dist
 
 
 class SegmentGrid:
@@ -114,10 +164,10 @@ class SegmentGrid:
     A point looks at the segments filed in the (2r+1)² cells around its own (r = 1 first) and
     computes their exact distances in numpy. Every segment within r cells of the point is among
     them, so the best one is proven nearest when it is no farther than r x :data:`GRID_M`;
-    the other points look once more, as far as ``max_dist`` (bounded by the grid), which proves
-    their nearest. Points with no segment within ``max_dist`` do not snap; a few of them keep
-    looking with r doubled for their distance (up to :data:`FAR_CELLS` cells), the rest ask a
-    shapely ``STRtree`` built on demand.
+    the other points look once more, as far as their best candidate, which proves their
+    nearest. Points without a candidate within :data:`GRID_FAR` cells or ``max_dist`` (few:
+    far from any path) ask a KD-tree of short pieces of the segments (:class:`_PieceTree`,
+    built on demand). Points farther than ``max_dist`` do not snap but keep their distance.
     """
 
     def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
@@ -158,7 +208,12 @@ class SegmentGrid:
         seg2 = dx * dx + dy * dy
         inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
         self._geom = (sx, sy, dx, dy, inv)
-        self._tree: shapely.STRtree | None = None
+        self._piece_tree: _PieceTree | None = None
+
+    def _pieces(self) -> _PieceTree:
+        if self._piece_tree is None:
+            self._piece_tree = _PieceTree(self.net, self.edge_ids)
+        return self._piece_tree
 
     def _cells(self, v: np.ndarray, v0: float) -> np.ndarray:
         return np.floor((v - v0) / self.cell).astype(np.int64)
@@ -223,52 +278,19 @@ class SegmentGrid:
         dist = np.full(k, np.inf)
         if k == 0 or len(self.edge_ids) == 0:
             return Snapped(edge, t, dist)
-        rows = np.arange(k)
-        r = np.ones(k, dtype=np.int64)
-        ix, iy = self._cells(x, self._x0), self._cells(y, self._y0)
-        # first every point looks 1 cell around; a point whose best candidate lies farther
-        # looks once more, as far as max_dist (bounded by the grid), which proves the nearest
-        whole = max(self._nx, self._ny)
-        reach = min(max_dist, self.cell * (whole + 1))
-        attempt = 0
-        while len(rows):
-            left = []
-            for rr in np.unique(r[rows]):
-                sub = rows[r[rows] == rr]
-                be, bt, bd = self._round(x[sub], y[sub], int(rr))
-                every = ((ix[sub] - rr <= 0) & (ix[sub] + rr >= self._nx - 1)
-                         & (iy[sub] - rr <= 0) & (iy[sub] + rr >= self._ny - 1))
-                proven = (bd <= rr * self.cell) | every  # (or every cell seen)
-                done = sub[proven]
-                edge[done], t[done], dist[done] = be[proven], bt[proven], bd[proven]
-                left.append(sub[~proven])
-            rows = np.concatenate(left)
-            attempt += 1
-            if not len(rows):
-                break
-            if attempt == 1:
-                r[rows] = np.ceil(reach / self.cell).astype(np.int64)
-            elif (r[rows].max() <= whole
-                  and len(rows) * (4 * int(r[rows].max()) + 1) ** 2 <= FAR_CELLS):
-                # nothing within max_dist: a few points look farther, for their distance
-                r[rows] *= 2
-            else:
-                break
-        if len(rows):  # nothing within reach: the nearest segment by a tree, built on demand
-            if self._tree is None:
-                self._tree = shapely.STRtree(self.net.segments()[self.edge_ids])
-            (pi, ti), d = self._tree.query_nearest(shapely.points(x[rows], y[rows]),
-                                                   all_matches=False, return_distance=True)
-            rows = rows[pi]
-            e = self.edge_ids[ti]
-            net = self.net
-            ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
-            dx, dy = net.x[net.edge_v[e]] - ax, net.y[net.edge_v[e]] - ay
-            seg2 = dx * dx + dy * dy
-            safe = np.where(seg2 > 0, seg2, 1.0)
-            tt = np.clip(np.where(seg2 > 0, ((x[rows] - ax) * dx + (y[rows] - ay) * dy) / safe,
-                                  0.0), 0.0, 1.0)
-            edge[rows], t[rows], dist[rows] = e, tt, d
+        be, bt, bd = self._round(x, y, 1)  # first every point looks 1 cell around
+        edge, t, dist = be, bt, bd  # bd: an upper bound where not yet proven
+        rows = np.nonzero(bd > self.cell)[0]
+        # one more look, as far as the best candidate so far, proves the nearest; points
+        # without one nearby (farther than max_dist, or beyond GRID_FAR cells) ask a tree
+        r = np.ceil(dist[rows] / self.cell)
+        near = (r <= GRID_FAR) & (dist[rows] <= max_dist)
+        for rr in np.unique(r[near]).astype(np.int64):
+            sub = rows[near][r[near] == rr]
+            edge[sub], t[sub], dist[sub] = self._round(x[sub], y[sub], int(rr))
+        far = rows[~near]
+        if len(far):
+            edge[far], t[far], dist[far] = self._pieces().nearest(x[far], y[far])
         edge[dist > max_dist] = -1
         t[dist > max_dist] = 0.0
         return Snapped(edge, t, dist)
