@@ -71,3 +71,32 @@ def test_seeded_pass_equals_networkx_with_a_super_source(problem):
     for x in np.nonzero(np.isfinite(dist))[0]:
         assert any(lab == label[x] and abs(o + pair[a].get(x, np.inf) - dist[x]) < 1e-4
                    for a, o, lab in offers), (x, dist[x], label[x], offers)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 10).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from(WEIGHTS)),
+             max_size=4 * n),
+    st.integers(0, 2**16))))
+def test_adjacency_equals_csr_min_of_both_directions(case):
+    """WalkNetwork.adjacency (entries sorted once per network) gives exactly the csr_min matrix,
+    parallel segments and masks included."""
+    import pandas as pd
+
+    from geo.network import WalkNetwork
+
+    n, edges, seed = case
+    u = np.array([e[0] for e in edges], dtype=np.int64)
+    v = np.array([e[1] for e in edges], dtype=np.int64)
+    w = np.array([e[2] for e in edges], dtype=np.float64)
+    net = WalkNetwork("EPSG:28992", np.arange(n), np.zeros(n), np.zeros(n), u, v, w,
+                      np.zeros(len(u), dtype=np.int64), pd.DataFrame({"highway": ["path"]}))
+    mask = np.random.default_rng(seed).random(len(u)) < 0.7
+    for m in (None, mask):
+        uu, vv, ww = (u, v, w) if m is None else (u[m], v[m], w[m])
+        ref = csr_min(np.r_[uu, vv], np.r_[vv, uu], np.r_[ww, ww], n, n)
+        got = net.adjacency(m)
+        for a, b in ((ref.indptr, got.indptr), (ref.indices, got.indices),
+                     (ref.data, got.data)):
+            assert np.array_equal(a, b)
