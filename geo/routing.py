@@ -455,16 +455,20 @@ def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tup
         s_edges = s.edge[s_sorted]
         lo = np.searchsorted(s_edges, p.edge, side="left")
         hi = np.searchsorted(s_edges, p.edge, side="right")
-        for j in np.nonzero(hi > lo)[0]:
-            cand = s_sorted[lo[j]:hi[j]]
-            direct = (
-                p.dist[j] + s.dist[cand]
-                + np.abs(p.t[j] - s.t[cand]) * net.edge_len[p.edge[j]]
-            )
-            m = int(np.argmin(direct))
-            if direct[m] < best[j]:
-                best[j] = direct[m]
-                src[j] = cand[m]
+        js = np.nonzero(hi > lo)[0]  # points on a segment that carries sources
+        if len(js):
+            n_c = hi[js] - lo[js]
+            cand = s_sorted[_ragged(lo[js], n_c)]
+            j = np.repeat(js, n_c)
+            direct = (p.dist[j] + s.dist[cand]
+                      + np.abs(p.t[j] - s.t[cand]) * net.edge_len[p.edge[j]])
+            starts = np.cumsum(n_c) - n_c
+            low = np.minimum.reduceat(direct, starts)
+            hit = np.flatnonzero(direct == np.repeat(low, n_c))
+            first = hit[np.unique(j[hit], return_index=True)[1]]  # first minimum per point
+            better = direct[first] < best[j[first]]
+            best[j[first][better]] = direct[first][better]
+            src[j[first][better]] = cand[first][better]
     out[ok] = best
     which[ok] = src
     return out, which
