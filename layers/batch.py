@@ -119,7 +119,8 @@ def _client(scheduler: str | None, workers: int, memory_limit: str | None = None
     if scheduler:
         return Client(scheduler), None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, memory_limit=memory_limit or "auto")
+                           dashboard_address="127.0.0.1:0",
+                           memory_limit=memory_limit or "auto")
     return Client(cluster), cluster
 
 
