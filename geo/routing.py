@@ -161,9 +161,10 @@ class SegmentGrid:
     Same interface and result as :class:`SegmentIndex` (``net``, ``edge_ids``, ``snap``; of two
     equally near segments it may pick the other), built and queried without a tree: every
     allowed segment is filed in each :data:`GRID_M` cell its bounding box touches (one sort).
-    A point looks at the segments filed in the (2r+1)² cells around its own (r = 1 first) and
-    computes their exact distances in numpy. Every segment within r cells of the point is among
-    them, so the best one is proven nearest when it is no farther than r x :data:`GRID_M`;
+    A point looks at the segments filed in its own cell, then in the (2r+1)² cells around it
+    (r = 1 first) that can hold a nearer one, and computes their exact distances in numpy.
+    Every segment within r cells of the point is among them (or farther than one already
+    seen), so the best one is proven nearest when it is no farther than r x :data:`GRID_M`;
     the other points look once more, as far as their best candidate, which proves their
     nearest. Points without a candidate within :data:`GRID_FAR` cells or ``max_dist`` (few:
     far from any path) ask a KD-tree of short pieces of the segments (:class:`_PieceTree`,
@@ -238,14 +239,25 @@ class SegmentGrid:
         dx += dy
         return t, dx
 
-    def _round(self, x: np.ndarray, y: np.ndarray, r: int) -> tuple[np.ndarray, ...]:
-        """Best segment among those filed within ``r`` cells of each point (-1/inf if none)."""
+    def _round(self, x: np.ndarray, y: np.ndarray, r: int, bound: np.ndarray | None = None,
+               ring: bool = False) -> tuple[np.ndarray, ...]:
+        """Best segment among those filed within ``r`` cells of each point (-1/inf if none),
+        skipping cells no nearer to the point than its ``bound`` (a known upper bound), and
+        with ``ring`` the point's own cell."""
         k = len(x)
         ix, iy = self._cells(x, self._x0), self._cells(y, self._y0)
         d = np.arange(-r, r + 1)
         cx = ix[:, None, None] + d[None, :, None]
         cy = iy[:, None, None] + d[None, None, :]
         inside = (cx >= 0) & (cx < self._nx) & (cy >= 0) & (cy < self._ny)
+        if bound is not None:  # distance from the point to each cell's square
+            lx = self._x0 + cx * self.cell - x[:, None, None]
+            ly = self._y0 + cy * self.cell - y[:, None, None]
+            gx = np.maximum(np.maximum(lx, -lx - self.cell), 0.0)
+            gy = np.maximum(np.maximum(ly, -ly - self.cell), 0.0)
+            inside &= gx * gx + gy * gy < (bound * bound)[:, None, None]
+        if ring:
+            inside[:, r, r] = False
         key = np.where(inside, cx * self._ny + cy, 0).reshape(k, -1)
         lo = self._start[key]
         counts = np.where(inside.reshape(k, -1), self._start[key + 1] - lo, 0).ravel()
@@ -278,16 +290,22 @@ class SegmentGrid:
         dist = np.full(k, np.inf)
         if k == 0 or len(self.edge_ids) == 0:
             return Snapped(edge, t, dist)
-        be, bt, bd = self._round(x, y, 1)  # first every point looks 1 cell around
-        edge, t, dist = be, bt, bd  # bd: an upper bound where not yet proven
-        rows = np.nonzero(bd > self.cell)[0]
+        # first every point looks in its own cell, then 1 cell around, in the cells that
+        # can hold something nearer than what its own cell gave
+        edge, t, dist = self._round(x, y, 0)
+        be, bt, bd = self._round(x, y, 1, bound=np.nextafter(dist, np.inf), ring=True)
+        nearer = bd < dist
+        edge[nearer], t[nearer], dist[nearer] = be[nearer], bt[nearer], bd[nearer]
+        # dist: the nearest so far, proven where it is within 1 cell
+        rows = np.nonzero(dist > self.cell)[0]
         # one more look, as far as the best candidate so far, proves the nearest; points
         # without one nearby (farther than max_dist, or beyond GRID_FAR cells) ask a tree
         r = np.ceil(dist[rows] / self.cell)
         near = (r <= GRID_FAR) & (dist[rows] <= max_dist)
         for rr in np.unique(r[near]).astype(np.int64):
             sub = rows[near][r[near] == rr]
-            edge[sub], t[sub], dist[sub] = self._round(x[sub], y[sub], int(rr))
+            edge[sub], t[sub], dist[sub] = self._round(
+                x[sub], y[sub], int(rr), bound=np.nextafter(dist[sub], np.inf))
         far = rows[~near]
         if len(far):
             edge[far], t[far], dist[far] = self._pieces().nearest(x[far], y[far])
