@@ -50,17 +50,17 @@ def _cut_pyosmium(src: Path, dst: Path, box: Box) -> None:
     try:
         with osmium.SimpleWriter(str(dst)) as w:
             for obj in osmium.FileProcessor(str(src)):
-                if obj.is_node():
+                if isinstance(obj, osmium.osm.Node):
                     loc = obj.location
                     if loc.valid() and west <= loc.lon <= east and south <= loc.lat <= north:
                         nodes.add(obj.id)
                         w.add(obj)
-                elif obj.is_way():
+                elif isinstance(obj, osmium.osm.Way):
                     refs = [n.ref for n in obj.nodes if n.ref in nodes]
                     if len(refs) >= 2:
                         ways.add(obj.id)
                         w.add(obj if len(refs) == len(obj.nodes) else obj.replace(nodes=refs))
-                elif obj.is_relation() and any(
+                elif isinstance(obj, osmium.osm.Relation) and any(
                         (m.type == "w" and m.ref in ways) or (m.type == "n" and m.ref in nodes)
                         for m in obj.members):
                     w.add(obj)

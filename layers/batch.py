@@ -281,7 +281,7 @@ def run_gemeente(task: dict, *, osm: Path, kind: str, out: Path, profile,
         summary = {"gemeentecode": code, "gemeentenaam": task["naam"], "status": "ok",
                    **{k: (None if isinstance(v, float) and v != v else v)
                       for k, v in headline.items() if not isinstance(v, dict)},
-                   "knopen": int(prep.net.n_nodes) if prep is not None else 0,
+                   "knopen": int(prep.net.n_nodes) if prep is not None and prep.net else 0,
                    "profiel": profile.id,
                    "seconden_uitsnijden": round(t1 - t0, 3),
                    "seconden_voorbereiden": round(t2 - t1, 3),
