@@ -314,9 +314,11 @@ def _outside(buurten_file: Path) -> gpd.GeoDataFrame:
     from layers.analysis import STATUS_OUT
 
     b = read_boundaries(buurten_file).to_crs(28992)
-    return gpd.GeoDataFrame(
-        {"buurtcode": b["buurtcode"], "buurtnaam": b["buurtnaam"], "wijkcode": b["wijkcode"],
-         "status": STATUS_OUT, "dekking": 0.0}, geometry=b.geometry.values, crs=28992)
+    cols = {"buurtcode": b["buurtcode"], "buurtnaam": b["buurtnaam"], "wijkcode": b["wijkcode"]}
+    for c in FIGURES:
+        cols[c] = b[c].astype(float) if c in ("inwoners", "inwoners_65plus") and c in b else np.nan
+    return gpd.GeoDataFrame({**cols, "status": STATUS_OUT, "dekking": 0.0},
+                            geometry=b.geometry.values, crs=28992)
 
 
 def gemeente_done(out: Path, code: str) -> bool:
@@ -471,6 +473,9 @@ def write_national(out: Path, done: list[str], failures: list[dict]) -> None:
         buurten = pd.concat([gpd.read_parquet(d / f"{c}.parquet") for c in done],
                             ignore_index=True)
         buurten = gpd.GeoDataFrame(buurten, geometry="geometry", crs=28992)
+        for c in FIGURES:
+            if c not in buurten:
+                buurten[c] = np.nan
         levels = {"buurten": buurten, "wijken": _rollup(buurten, "wijkcode"),
                   "gemeenten": _rollup(buurten, "gemeentecode")}
         write_gpkg(levels, Path(out) / "ontmoetingskaart.gpkg")

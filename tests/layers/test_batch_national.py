@@ -182,3 +182,19 @@ def test_national_batch_from_a_pbf_on_a_local_cluster_equals_a_single_area_run(t
                                                                       b[~np.isnan(b)])
     # the TU extract covers a few buurten (Wippolder, the campus); the rest are outside it
     assert 0 < (got["status"] != STATUS_OUT).sum() < 91 and np.nansum(a) > 0
+
+
+def test_cli_batch_from_national_files(tmp_path):
+    """``ontmoet batch --osm ... --grenzen ...`` runs the national batch: here only
+    's-Gravenhage (GM0518), whose two slivers lie outside the Delft way layer, so its gemeente
+    row says buiten and carries no figures."""
+    import cli
+
+    area = _area("way-layer")
+    code = cli.main(["batch", "--osm", str(area.osm[0]), "--grenzen", str(area.boundaries[0]),
+                     "--gemeente", "GM0518", "--workers", "1", "--out", str(tmp_path / "nl")])
+    assert code == 0
+    gm = gpd.read_file(tmp_path / "nl" / "ontmoetingskaart.gpkg", layer="gemeenten")
+    assert gm["gemeentecode"].tolist() == ["GM0518"]
+    assert gm["status"].tolist() == [STATUS_OUT] and gm["binnen_bereik_65plus"].isna().all()
+    assert cli.main(["batch", "--osm", str(area.osm[0]), "--out", str(tmp_path / "x")]) != 0
