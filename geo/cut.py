@@ -1,7 +1,8 @@
 """Cut one area out of a big network source (a national OSM extract or a GIS way layer).
 
-A raw OSM file is cut to a lon/lat box: with osmium-tool when it is installed (``osmium extract
---bbox``, libosmium in one C++ pass), else with pyosmium in one pass that keeps the nodes
+A raw OSM file is cut to a lon/lat box: with osmium-tool when it is installed (``osmium extract``,
+libosmium in C++; :func:`cut_osm_many` cuts every gemeente of a national file in one pass over
+it, as a national run needs), else with pyosmium in one pass per box that keeps the nodes
 inside the box, the ways with at least two of them (clipped to those nodes, as an extract
 border clips them) and the relations that name a kept member. A way layer is read through the
 box and clipped to the polygon with geopandas. The result is written atomically, so a cut that
@@ -41,6 +42,33 @@ def cut_osm(src: str | Path, dst: str | Path, box: Box, *, tool: bool = True) ->
         else:
             _cut_pyosmium(src, tmp, box)
     return dst
+
+
+def cut_osm_many(src: str | Path, jobs: list[tuple[Path, Box]], *, tool: bool = True) -> None:
+    """Cut ``src`` to many boxes (``(dst, box)`` pairs): with osmium-tool in ONE pass over the
+    file for all of them (``osmium extract --config``), else one pyosmium pass per box. Each
+    output appears atomically, complete or not at all."""
+    import json
+    import tempfile
+
+    src = Path(src)
+    exe = shutil.which("osmium") if tool else None
+    if not exe or len(jobs) < 2:
+        for dst, box in jobs:
+            cut_osm(src, dst, box, tool=tool)
+        return
+    with tempfile.TemporaryDirectory(prefix="uitsnede-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        cfg = {"directory": str(tmp), "extracts": [
+            {"output": f"{i}.osm.pbf", "output_format": "pbf", "bbox": list(box)}
+            for i, (_, box) in enumerate(jobs)]}
+        (tmp / "extracts.json").write_text(json.dumps(cfg), encoding="utf-8")
+        subprocess.run([exe, "extract", "--config", str(tmp / "extracts.json"), "--strategy",
+                        "complete_ways", "--overwrite", str(src)], check=True,
+                       capture_output=True)
+        for i, (dst, _) in enumerate(jobs):
+            with atomic_path(dst) as part:
+                shutil.move(str(tmp / f"{i}.osm.pbf"), part)
 
 
 def _cut_pyosmium(src: Path, dst: Path, box: Box) -> None:

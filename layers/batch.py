@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import time
 import traceback
 from collections.abc import Collection
@@ -351,7 +352,9 @@ def run_national(
     Each gemeente's buurten are dissolved to its polygon, grown by ``border`` (default: the
     largest profile limit plus the snapping distance, :func:`layers.bundle.border_m`) plus
     :data:`MARGIN_M`, and the network is cut from ``osm`` to that once (kept in
-    ``<out>/werk/<code>/``), so residents near a border reach places across it. Finished
+    ``<out>/werk/<code>/``; with osmium-tool installed every pending gemeente is cut in one pass
+    over a raw OSM file before the tasks start, else each task cuts its own with pyosmium), so
+    residents near a border reach places across it. Finished
     gemeenten (``<out>/gemeenten/<code>.json``, written last and atomically) are skipped on a
     re-run. ``places``/``addresses``/``landuse`` are extra layers every gemeente reads (as a
     folder's own layers). Writes ``ontmoetingskaart.gpkg`` (layers buurten, wijken, gemeenten),
@@ -381,6 +384,12 @@ def run_national(
             if not dst.is_file():
                 with atomic_path(dst) as tmp:
                     b[b["gemeentecode"] == code].to_file(tmp, driver="GPKG", layer="buurten")
+        if kind == "osm" and shutil.which("osmium"):  # all cuts in one pass over the file
+            from geo.cut import cut_osm_many
+
+            cuts = [(out / WORK_DIR / c / "netwerk.osm.pbf", box)
+                    for c, box in zip(todo["gemeentecode"], todo["box"], strict=True)]
+            cut_osm_many(osm, [(p, box) for p, box in cuts if not p.is_file()])
         client, cluster = _client(scheduler, workers, memory_limit)
         try:
             futures = {}

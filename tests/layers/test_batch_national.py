@@ -198,3 +198,23 @@ def test_cli_batch_from_national_files(tmp_path):
     assert gm["gemeentecode"].tolist() == ["GM0518"]
     assert gm["status"].tolist() == [STATUS_OUT] and gm["binnen_bereik_65plus"].isna().all()
     assert cli.main(["batch", "--osm", str(area.osm[0]), "--out", str(tmp_path / "x")]) != 0
+
+
+def test_many_cuts_in_one_osmium_pass_equal_one_cut_each(tmp_path):
+    """With osmium-tool installed, every gemeente's cut comes from one pass over the file."""
+    import shutil
+
+    from geo.cut import cut_osm_many
+
+    if not shutil.which("osmium"):
+        pytest.skip("osmium-tool is not installed (the batch then cuts with pyosmium)")
+    src = need("delft/tudelft.osm.pbf")
+    boxes = [(4.365, 51.995, 4.38, 52.005), (4.36, 51.99, 4.37, 52.0)]
+    cut_osm_many(src, [(tmp_path / f"{i}" / "n.osm.pbf", b) for i, b in enumerate(boxes)])
+
+    def ids(path):
+        return {(o.type_str(), o.id) for o in osmium.FileProcessor(str(path))}
+
+    for i, b in enumerate(boxes):
+        one = cut_osm(src, tmp_path / f"one{i}.osm.pbf", b)
+        assert ids(tmp_path / f"{i}" / "n.osm.pbf") == ids(one) != set()
