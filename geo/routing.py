@@ -91,7 +91,7 @@ class SegmentIndex:
 
 #: Cell size (metres) of the grid :class:`SegmentGrid` files segments in.
 GRID_M = 25.0
-#: Most cells a :class:`SegmentGrid` holds (its cell table is 8 bytes per cell).
+#: Most cells a :class:`SegmentGrid` holds (its cell table is 4 bytes per cell).
 MAX_CELLS = 4_000_000
 #: Points whose nearest candidate lies more cells away than this ask a KD-tree of pieces.
 GRID_FAR = 6
@@ -201,7 +201,8 @@ class SegmentGrid:
         key = cx * self._ny + cy
         order = np.argsort(key, kind="stable")
         # entries of cell c are self._seg[start[c]:start[c + 1]]
-        self._start = np.r_[0, np.cumsum(np.bincount(key, minlength=self._nx * self._ny))]
+        self._start = np.r_[0, np.cumsum(np.bincount(key, minlength=self._nx * self._ny))
+                            ].astype(np.int32 if len(key) < 2**31 else np.int64)
         self._seg = e[seg[order]]
         # each filed entry's segment as start point, direction and 1/length², in filing order
         sx, sy = net.x[net.edge_u[self._seg]], net.y[net.edge_u[self._seg]]
