@@ -260,6 +260,8 @@ def cmd_export(args) -> int:
 def cmd_batch(args) -> int:
     from layers.batch import run_batch
 
+    if args.osm:
+        return _batch_national(args)
     data_dir, cache_dir = _dirs(args)
     if args.all:
         from layers.datasets import discover
@@ -275,6 +277,24 @@ def cmd_batch(args) -> int:
                         ("Overgeslagen (al klaar)", str(report["overgeslagen"])),
                         ("Mislukt", str(report["mislukt"])), ("Uitvoer", str(args.out))])
     return EXIT_OK if not report["mislukt"] else EXIT_INPUT
+
+
+def _batch_national(args) -> int:
+    from layers.batch import run_national
+
+    if not args.grenzen:
+        raise InputError("--osm vraagt ook --grenzen", fix="geef het CBS-buurtgrenzenbestand "
+                         "met de gemeenten op, bv. --grenzen wijkenbuurten_2024.gpkg")
+    r = run_national(args.osm, args.grenzen, out=args.out, profile=profile_from(args),
+                     kerncijfers=args.kerncijfers, places=args.plekken,
+                     addresses=args.adressen, landuse=args.landgebruik,
+                     gemeenten=args.gemeente or None, categories=args.categorie or None,
+                     spheres=args.sfeer or None, scheduler=args.scheduler,
+                     workers=args.workers, quiet=args.quiet)
+    emit(args, r, [("Gemeenten", str(r["gemeenten"])), ("Klaar", str(r["klaar"])),
+                   ("Overgeslagen (al klaar)", str(r["overgeslagen"])),
+                   ("Mislukt", str(r["mislukt"])), ("Uitvoer", str(args.out))])
+    return EXIT_OK if not r["mislukt"] else EXIT_INPUT
 
 
 def _cell(v, n: int = 40) -> str:
@@ -508,6 +528,16 @@ def build_parser() -> argparse.ArgumentParser:
     src = b.add_mutually_exclusive_group(required=True)
     src.add_argument("--gemeenten", type=Path, help="bestand: één gebied/gemeente per regel")
     src.add_argument("--all", action="store_true", help="alle gebieden in de datamap")
+    src.add_argument("--osm", type=Path, help="landelijk/provinciaal OSM-extract (.osm.pbf) of "
+                     "wegenlaag: één taak per gemeente van --grenzen, met grensstrook")
+    b.add_argument("--grenzen", type=Path, help="CBS-buurtgrenzen met veel gemeenten (bij --osm)")
+    b.add_argument("--kerncijfers", type=Path, help="CBS-kerncijfers (bij --osm)")
+    for flag, what in (("--plekken", "plekkenlaag"), ("--adressen", "adrespunten"),
+                       ("--landgebruik", "woongebied")):
+        b.add_argument(flag, type=Path, action="append", default=[],
+                       help=f"extra {what} voor elke gemeente (bij --osm; herhaalbaar)")
+    b.add_argument("--gemeente", action="append", default=[],
+                   help="alleen deze gemeentecode(s), bv. GM0503 (bij --osm; herhaalbaar)")
     b.add_argument("--scheduler", help="adres van een bestaande Dask-scheduler")
     b.add_argument("--workers", type=int, default=2, help="workers van het lokale cluster")
     b.add_argument("--out", type=Path, required=True, help="uitvoermap")

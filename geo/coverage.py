@@ -68,8 +68,7 @@ def aggregate_by_area(
     within = np.bincount(code, weights=np.where(d <= limit_m, w, 0.0), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, within / np.where(total > 0, total, 1.0), np.nan)
-    median = _grouped_quantile(code, w, d, 0.5, n)
-    p90 = _grouped_quantile(code, w, d, 0.9, n)
+    median, p90 = _grouped_quantile(code, w, d, (0.5, 0.9), n)
     return pd.DataFrame(
         {"total": total, "within": within, "beyond": total - within, "share": share,
          # an unreachable median is not a distance: report it as missing
@@ -79,15 +78,15 @@ def aggregate_by_area(
     )
 
 
-def _grouped_quantile(code: np.ndarray, w: np.ndarray, d: np.ndarray, q: float,
-                      n: int) -> np.ndarray:
-    """:func:`weighted_quantile` per area code 0..n-1, vectorised (same definition and ties);
-    NaN for areas without weight."""
-    out = np.full(n, np.nan)
+def _grouped_quantile(code: np.ndarray, w: np.ndarray, d: np.ndarray, qs: tuple[float, ...],
+                      n: int) -> list[np.ndarray]:
+    """:func:`weighted_quantile` per area code 0..n-1 for each q of ``qs``, vectorised (same
+    definition and ties; one sort for all): NaN for areas without weight."""
+    outs = [np.full(n, np.nan) for _ in qs]
     keep = w > 0
     c, dv, wv = code[keep], d[keep], w[keep]
     if len(c) == 0:
-        return out
+        return outs
     order = np.lexsort((dv, c))
     c, dv, wv = c[order], dv[order], wv[order]
     counts = np.bincount(c, minlength=n)
@@ -99,8 +98,9 @@ def _grouped_quantile(code: np.ndarray, w: np.ndarray, d: np.ndarray, q: float,
     has = counts > 0
     total = np.zeros(n)
     total[has] = cum_g[ends[has] - 1]
-    below = cum_g < q * total[c]
-    first = start + np.bincount(c, weights=below, minlength=n).astype(np.int64)
-    first = np.minimum(first, ends - 1)
-    out[has] = dv[first[has]]
-    return out
+    for out, q in zip(outs, qs, strict=True):
+        below = cum_g < q * total[c]
+        first = start + np.bincount(c, weights=below, minlength=n).astype(np.int64)
+        first = np.minimum(first, ends - 1)
+        out[has] = dv[first[has]]
+    return outs

@@ -71,11 +71,32 @@ class WalkNetwork:
         return self.ways[name].to_numpy(dtype=object)[self.edge_way]
 
     def adjacency(self, edge_mask: np.ndarray | None = None) -> sp.csr_matrix:
-        """Symmetric CSR matrix of segment lengths; parallel segments keep the shortest."""
-        u, v, w = self.edge_u, self.edge_v, self.edge_len
+        """Symmetric CSR matrix of segment lengths; parallel segments keep the shortest.
+
+        Same matrix as :func:`csr_min` of both directions of the (masked) segments, built
+        without sorting: the entries are sorted once per network (:attr:`_entry_order`), and a
+        mask keeps that order.
+        """
+        order = self._entry_order
+        m = self.n_edges
         if edge_mask is not None:
-            u, v, w = u[edge_mask], v[edge_mask], w[edge_mask]
-        return csr_min(np.r_[u, v], np.r_[v, u], np.r_[w, w], self.n_nodes, self.n_nodes)
+            order = order[np.r_[edge_mask, edge_mask][order]]
+        seg = np.where(order < m, order, order - m)
+        rows = np.where(order < m, self.edge_u[seg], self.edge_v[seg])
+        cols = np.where(order < m, self.edge_v[seg], self.edge_u[seg])
+        w = np.maximum(self.edge_len[seg], MIN_WEIGHT)
+        if len(rows):  # parallel segments: the first of each (row, col) run is the shortest
+            first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+            rows, cols, w = rows[first], cols[first], w[first]
+        indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=self.n_nodes))]
+        return sp.csr_matrix((w, cols, indptr), shape=(self.n_nodes, self.n_nodes))
+
+    @cached_property
+    def _entry_order(self) -> np.ndarray:
+        """Both directions of every segment (u->v as 0..m-1, v->u as m..2m-1) sorted by row,
+        column and length: the order :meth:`adjacency` reads them in."""
+        u, v, w = self.edge_u, self.edge_v, np.maximum(self.edge_len, MIN_WEIGHT)
+        return np.lexsort((np.r_[w, w], np.r_[v, u], np.r_[u, v]))
 
     @cached_property
     def components(self) -> np.ndarray:

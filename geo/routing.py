@@ -148,6 +148,232 @@ def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: n
     return mask & keep[part], np.where(mask, part, -1)
 
 
+#: Cell size (metres) of the grid :class:`SegmentGrid` files segments in.
+GRID_M = 25.0
+#: Most cells a :class:`SegmentGrid` holds (its cell table is 4 bytes per cell).
+MAX_CELLS = 4_000_000
+#: Points whose nearest candidate lies more cells away than this ask a KD-tree of pieces.
+GRID_FAR = 6
+#: The KD-tree cuts segments into pieces of at most this length (metres).
+PIECE_M = 20.0
+
+
+def _ragged(lo: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(l, l + c) for l, c in zip(lo, counts)])``, vectorised."""
+    total = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    return np.arange(total) - np.repeat(starts - lo, counts)
+
+
+class _PieceTree:
+    """Exact nearest segment for points far from the network: a ``cKDTree`` over the midpoints
+    of pieces of at most :data:`PIECE_M` of every segment. A point's K nearest midpoints name
+    candidate segments; their best is proven nearest when the K-th midpoint, less half a piece,
+    is no nearer (no unseen segment can be nearer); otherwise K grows fourfold."""
+
+    def __init__(self, net: WalkNetwork, edge_ids: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.net = net
+        length = net.edge_len[edge_ids]
+        parts = np.maximum(1, np.ceil(length / PIECE_M)).astype(np.int64)
+        self.edge = np.repeat(edge_ids, parts)
+        frac = (_ragged(np.zeros(len(parts), dtype=np.int64), parts) + 0.5) / np.repeat(
+            parts, parts)
+        u, v = net.edge_u[self.edge], net.edge_v[self.edge]
+        self.half = float((length / parts).max() / 2.0)
+        self.tree = cKDTree(np.c_[net.x[u] + frac * (net.x[v] - net.x[u]),
+                                  net.y[u] + frac * (net.y[v] - net.y[u])])
+
+    def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        net = self.net
+        k = len(x)
+        edge = np.full(k, -1, dtype=np.int64)
+        t = np.zeros(k)
+        dist = np.full(k, np.inf)
+        rows = np.arange(k)
+        kk = 0
+        while len(rows):
+            kk = min(max(16, 4 * kk), self.tree.n)
+            mid, j = self.tree.query(np.c_[x[rows], y[rows]], k=kk)
+            mid, j = mid.reshape(len(rows), kk), j.reshape(len(rows), kk)
+            e = self.edge[j]
+            ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+            dx, dy = net.x[net.edge_v[e]] - ax, net.y[net.edge_v[e]] - ay
+            seg2 = dx * dx + dy * dy
+            inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
+            px, py = x[rows, None], y[rows, None]
+            tt = np.clip(((px - ax) * dx + (py - ay) * dy) * inv, 0.0, 1.0)
+            d = np.hypot(px - (ax + tt * dx), py - (ay + tt * dy))
+            b = np.argmin(d, axis=1)
+            at = np.arange(len(rows))
+            edge[rows], t[rows], dist[rows] = e[at, b], tt[at, b], d[at, b]
+            if kk == self.tree.n:
+                break
+            rows = rows[mid[:, -1] - self.half < dist[rows]]
+        return edge, t, dist
+
+
+class SegmentGrid:
+    """Exact nearest-segment snapping for many points at once, by a uniform grid in numpy.
+
+    Same interface and result as :class:`SegmentIndex` (``net``, ``edge_ids``, ``snap``; of two
+    equally near segments it may pick the other), built and queried without a tree: every
+    allowed segment is filed in each :data:`GRID_M` cell its bounding box touches (one sort).
+    A point looks at the segments filed in its own cell, then in the (2r+1)² cells around it
+    (r = 1 first) that can hold a nearer one, and computes their exact distances in numpy.
+    Every segment within r cells of the point is among them (or farther than one already
+    seen), so the best one is proven nearest when it is no farther than r x :data:`GRID_M`;
+    the other points look once more, as far as their best candidate, which proves their
+    nearest. Points without a candidate within :data:`GRID_FAR` cells or ``max_dist`` (few:
+    far from any path) ask a KD-tree of short pieces of the segments (:class:`_PieceTree`,
+    built on demand). Points farther than ``max_dist`` do not snap but keep their distance.
+    """
+
+    def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
+                 cell_m: float = GRID_M) -> None:
+        self.net = net
+        self.edge_ids = (
+            np.arange(net.n_edges) if edge_mask is None else np.nonzero(edge_mask)[0]
+        )
+        e = self.edge_ids
+        xu, xv = net.x[net.edge_u[e]], net.x[net.edge_v[e]]
+        yu, yv = net.y[net.edge_u[e]], net.y[net.edge_v[e]]
+        self._x0 = float(min(xu.min(), xv.min())) if len(e) else 0.0
+        self._y0 = float(min(yu.min(), yv.min())) if len(e) else 0.0
+        span = (max(xu.max(), xv.max()) - self._x0, max(yu.max(), yv.max()) - self._y0) \
+            if len(e) else (0.0, 0.0)
+        # at most MAX_CELLS cells (a big extract gets bigger cells)
+        self.cell = max(float(cell_m), float(np.sqrt(span[0] * span[1] / MAX_CELLS)))
+        ix0, ix1 = self._cells(np.minimum(xu, xv), self._x0), self._cells(np.maximum(xu, xv),
+                                                                           self._x0)
+        iy0, iy1 = self._cells(np.minimum(yu, yv), self._y0), self._cells(np.maximum(yu, yv),
+                                                                           self._y0)
+        self._ny = int(iy1.max()) + 1 if len(e) else 1
+        self._nx = int(ix1.max()) + 1 if len(e) else 1
+        wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
+        per = wx * wy  # cells per segment's bounding box
+        seg = np.repeat(np.arange(len(e)), per)
+        j = _ragged(np.zeros(len(e), dtype=np.int64), per)
+        cx = np.repeat(ix0, per) + j // np.repeat(wy, per)
+        cy = np.repeat(iy0, per) + j % np.repeat(wy, per)
+        key = cx * self._ny + cy
+        order = np.argsort(key, kind="stable")
+        # entries of cell c are self._seg[start[c]:start[c + 1]]
+        self._start = np.r_[0, np.cumsum(np.bincount(key, minlength=self._nx * self._ny))
+                            ].astype(np.int32 if len(key) < 2**31 else np.int64)
+        self._seg = e[seg[order]]
+        # each filed entry's segment as start point, direction and 1/length², in filing order
+        sx, sy = net.x[net.edge_u[self._seg]], net.y[net.edge_u[self._seg]]
+        dx, dy = net.x[net.edge_v[self._seg]] - sx, net.y[net.edge_v[self._seg]] - sy
+        seg2 = dx * dx + dy * dy
+        inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
+        self._geom = (sx, sy, dx, dy, inv)
+        self._piece_tree: _PieceTree | None = None
+
+    def _pieces(self) -> _PieceTree:
+        if self._piece_tree is None:
+            self._piece_tree = _PieceTree(self.net, self.edge_ids)
+        return self._piece_tree
+
+    def _cells(self, v: np.ndarray, v0: float) -> np.ndarray:
+        return np.floor((v - v0) / self.cell).astype(np.int64)
+
+    def _exact(self, px: np.ndarray, py: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Foot position ``t`` and squared distance from points to filed entries ``pos`` (same
+        shapes), as :meth:`SegmentIndex.snap` computes them."""
+        ax, ay, dx, dy, inv = (a[pos] for a in self._geom)
+        ax -= px  # now: segment start relative to the point
+        ay -= py
+        t = ax * dx
+        t += ay * dy
+        t *= inv
+        np.negative(t, out=t)
+        np.clip(t, 0.0, 1.0, out=t)
+        dx *= t
+        dx += ax
+        dy *= t
+        dy += ay
+        dx *= dx
+        dy *= dy
+        dx += dy
+        return t, dx
+
+    def _round(self, x: np.ndarray, y: np.ndarray, r: int, bound: np.ndarray | None = None,
+               ring: bool = False) -> tuple[np.ndarray, ...]:
+        """Best segment among those filed within ``r`` cells of each point (-1/inf if none),
+        skipping cells no nearer to the point than its ``bound`` (a known upper bound), and
+        with ``ring`` the point's own cell."""
+        k = len(x)
+        ix, iy = self._cells(x, self._x0), self._cells(y, self._y0)
+        d = np.arange(-r, r + 1)
+        cx = ix[:, None, None] + d[None, :, None]
+        cy = iy[:, None, None] + d[None, None, :]
+        inside = (cx >= 0) & (cx < self._nx) & (cy >= 0) & (cy < self._ny)
+        if bound is not None:  # distance from the point to each cell's square
+            lx = self._x0 + cx * self.cell - x[:, None, None]
+            ly = self._y0 + cy * self.cell - y[:, None, None]
+            gx = np.maximum(np.maximum(lx, -lx - self.cell), 0.0)
+            gy = np.maximum(np.maximum(ly, -ly - self.cell), 0.0)
+            inside &= gx * gx + gy * gy < (bound * bound)[:, None, None]
+        if ring:
+            inside[:, r, r] = False
+        key = np.where(inside, cx * self._ny + cy, 0).reshape(k, -1)
+        lo = self._start[key]
+        counts = np.where(inside.reshape(k, -1), self._start[key + 1] - lo, 0).ravel()
+        pos = _ragged(lo.ravel(), counts)
+        n_per = counts.reshape(k, -1).sum(axis=1)
+        pt = np.repeat(np.arange(k), n_per)
+        t, d2 = self._exact(x[pt], y[pt], pos)
+        best_e = np.full(k, -1, dtype=np.int64)
+        best_t = np.zeros(k)
+        best_d = np.full(k, np.inf)
+        has = n_per > 0
+        if has.any():
+            starts = (np.cumsum(n_per) - n_per)[has]
+            best_d[has] = np.minimum.reduceat(d2, starts)
+            hit = np.flatnonzero(d2 == best_d[pt])
+            first = hit[np.unique(pt[hit], return_index=True)[1]]
+            best_e[pt[first]] = self._seg[pos[first]]
+            best_t[pt[first]] = t[first]
+            best_d = np.sqrt(best_d)
+        return best_e, best_t, best_d
+
+    def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
+        """Snap points (in the network CRS) onto their nearest allowed segment; ``edge`` is -1
+        beyond ``max_dist`` (``dist`` still gives the distance to the nearest segment)."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        k = len(x)
+        edge = np.full(k, -1, dtype=np.int64)
+        t = np.zeros(k)
+        dist = np.full(k, np.inf)
+        if k == 0 or len(self.edge_ids) == 0:
+            return Snapped(edge, t, dist)
+        # first every point looks in its own cell, then 1 cell around, in the cells that
+        # can hold something nearer than what its own cell gave
+        edge, t, dist = self._round(x, y, 0)
+        be, bt, bd = self._round(x, y, 1, bound=np.nextafter(dist, np.inf), ring=True)
+        nearer = bd < dist
+        edge[nearer], t[nearer], dist[nearer] = be[nearer], bt[nearer], bd[nearer]
+        # dist: the nearest so far, proven where it is within 1 cell
+        rows = np.nonzero(dist > self.cell)[0]
+        # one more look, as far as the best candidate so far, proves the nearest; points
+        # without one nearby (farther than max_dist, or beyond GRID_FAR cells) ask a tree
+        r = np.ceil(dist[rows] / self.cell)
+        near = (r <= GRID_FAR) & (dist[rows] <= max_dist)
+        for rr in np.unique(r[near]).astype(np.int64):
+            sub = rows[near][r[near] == rr]
+            edge[sub], t[sub], dist[sub] = self._round(
+                x[sub], y[sub], int(rr), bound=np.nextafter(dist[sub], np.inf))
+        far = rows[~near]
+        if len(far):
+            edge[far], t[far], dist[far] = self._pieces().nearest(x[far], y[far])
+        edge[dist > max_dist] = -1
+        t[dist > max_dist] = 0.0
+        return Snapped(edge, t, dist)
+
+
 @dataclass(frozen=True)
 class DistanceField:
     """Distance from every network node to its nearest source, and which source that is."""
@@ -222,33 +448,60 @@ def seeded_pass(
     *,
     limit: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One Dijkstra pass over ``adj`` from seed nodes that start at ``offsets`` instead of 0:
-    a super source joined to each seed node with its cheapest offset (a node may be offered
-    several times; infinite offsets are ignored). Returns every node's distance and the label
-    of the seed whose branch of the shortest-path tree reaches it (found by pointer jumping,
-    log(depth) vectorised steps); -1 where unreachable."""
+    """One Dijkstra pass over ``adj`` from seed nodes that start at ``offsets`` (metres, >= 0)
+    instead of 0.
+
+    Parameters
+    ----------
+    adj
+        Square CSR graph (n nodes), e.g. :meth:`WalkNetwork.adjacency`.
+    seeds, offsets, labels
+        Aligned arrays: seed node, its start distance, and the label it carries. A node may be
+        offered several times (the cheapest offer wins; ties: any); infinite offsets are
+        ignored.
+    limit
+        Nodes farther than this get ``inf`` / -1.
+
+    Returns
+    -------
+    dist, label
+        Every node's distance, and the label of the seed whose branch of the shortest-path
+        tree reaches it (-1 where unreachable).
+
+    Method: seeds with offset 0 start the pass themselves; every other offer enters through a
+    virtual node of its own, joined to its seed node by one edge of its offset. One
+    ``csgraph.dijkstra(min_only=True)`` pass from all of them returns, with the distances, the
+    start node of every node's branch (scipy's ``sources``), so the label needs no walk up the
+    tree. The graph is the original CSR arrays with one row appended per virtual node.
+    """
     n = adj.shape[0]
-    best = np.full(n, np.inf)
-    np.minimum.at(best, seeds, offsets)
-    seed_label = np.full(n, -1, dtype=np.int64)
-    wins = np.isfinite(offsets) & (offsets <= best[seeds])  # cheapest per node (ties: any)
-    seed_label[seeds[wins]] = labels[wins]
-    seeds = np.nonzero(seed_label >= 0)[0]
-    offsets = best[seeds]
-    indptr = np.concatenate([adj.indptr, [adj.indptr[-1] + len(seeds)]])
-    g = sp.csr_matrix(
-        (np.concatenate([adj.data, np.maximum(offsets, MIN_WEIGHT)]),
-         np.concatenate([adj.indices, seeds]), indptr), shape=(n + 1, n + 1))
-    dist, pred = csgraph.dijkstra(g, directed=True, indices=n, limit=limit,
-                                  return_predecessors=True)
-    dist, pred = dist[:n], pred[:n]
-    up = np.where((pred >= 0) & (pred != n), pred, np.arange(n))
-    while True:  # up the tree until every node points at a child of the super source
-        nxt = up[up]
-        if np.array_equal(nxt, up):
-            break
-        up = nxt
-    return dist, np.where(np.isfinite(dist), seed_label[up], -1)
+    seeds = np.asarray(seeds, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    label = np.full(n, -1, dtype=np.int64)
+    fin = np.isfinite(offsets)
+    if not fin.any():
+        return dist, label
+    seeds, offsets, labels = seeds[fin], offsets[fin], labels[fin]
+    zero = offsets <= 0.0
+    z_nodes, first = np.unique(seeds[zero], return_index=True)
+    z_labels = labels[zero][first]
+    pos = np.nonzero(~zero)[0]
+    k = len(pos)
+    indptr = np.concatenate([adj.indptr, adj.indptr[-1] + np.arange(1, k + 1)])
+    g = sp.csr_matrix((np.concatenate([adj.data, offsets[pos]]),
+                       np.concatenate([adj.indices, seeds[pos]]), indptr), shape=(n + k, n + k))
+    starts = np.concatenate([z_nodes, n + np.arange(k)])
+    d, _, src = csgraph.dijkstra(g, directed=True, indices=starts, min_only=True,
+                                 return_predecessors=True, limit=limit)
+    label_of = np.full(n + k, -1, dtype=np.int64)
+    label_of[z_nodes] = z_labels
+    label_of[n:] = labels[pos]
+    src = src[:n]
+    dist = d[:n]
+    label = np.where(src >= 0, label_of[np.maximum(src, 0)], -1)
+    return dist, label
 
 
 def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tuple[
@@ -280,16 +533,20 @@ def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tup
         s_edges = s.edge[s_sorted]
         lo = np.searchsorted(s_edges, p.edge, side="left")
         hi = np.searchsorted(s_edges, p.edge, side="right")
-        for j in np.nonzero(hi > lo)[0]:
-            cand = s_sorted[lo[j]:hi[j]]
-            direct = (
-                p.dist[j] + s.dist[cand]
-                + np.abs(p.t[j] - s.t[cand]) * net.edge_len[p.edge[j]]
-            )
-            m = int(np.argmin(direct))
-            if direct[m] < best[j]:
-                best[j] = direct[m]
-                src[j] = cand[m]
+        js = np.nonzero(hi > lo)[0]  # points on a segment that carries sources
+        if len(js):
+            n_c = hi[js] - lo[js]
+            cand = s_sorted[_ragged(lo[js], n_c)]
+            j = np.repeat(js, n_c)
+            direct = (p.dist[j] + s.dist[cand]
+                      + np.abs(p.t[j] - s.t[cand]) * net.edge_len[p.edge[j]])
+            starts = np.cumsum(n_c) - n_c
+            low = np.minimum.reduceat(direct, starts)
+            hit = np.flatnonzero(direct == np.repeat(low, n_c))
+            first = hit[np.unique(j[hit], return_index=True)[1]]  # first minimum per point
+            better = direct[first] < best[j[first]]
+            best[j[first][better]] = direct[first][better]
+            src[j[first][better]] = cand[first][better]
     out[ok] = best
     which[ok] = src
     return out, which

@@ -35,7 +35,7 @@ def test_script_runs_and_ends_with_the_ratio_line(helsinki_pbf):
     assert any(ln.startswith("preparation (OSM file -> ready Prepared") for ln in lines)
     assert any(ln.strip().startswith("remove one place") for ln in lines)
     assert "limit 30 m" in out.stdout
-    if "demo-helsinki" in out.stdout:
+    if "gekozen: demo-helsinki" in out.stdout:
         assert "NOTE: benchmarking on the DEMO" in out.stdout
 
 

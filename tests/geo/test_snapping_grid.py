@@ -1,0 +1,90 @@
+"""SegmentGrid (the numpy grid snap) against SegmentIndex (shapely STRtree) on the real Helsinki
+network and against brute force on random networks (STYLE.md §2.7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.network import WalkNetwork, network_from_extract
+from geo.osm import read_osm
+from geo.routing import SegmentGrid, SegmentIndex, Snapped
+
+
+def _consistent(net: WalkNetwork, s: Snapped, x: np.ndarray, y: np.ndarray) -> None:
+    """The reported segment and foot position give the reported distance."""
+    ok = s.ok
+    e = s.edge[ok]
+    fx = net.x[net.edge_u[e]] + s.t[ok] * (net.x[net.edge_v[e]] - net.x[net.edge_u[e]])
+    fy = net.y[net.edge_u[e]] + s.t[ok] * (net.y[net.edge_v[e]] - net.y[net.edge_u[e]])
+    assert np.allclose(np.hypot(x[ok] - fx, y[ok] - fy), s.dist[ok], atol=1e-6)
+    assert ((s.t >= 0) & (s.t <= 1)).all()
+
+
+def test_grid_snap_equals_the_strtree_snap_on_helsinki(helsinki_pbf):
+    net = network_from_extract(read_osm(helsinki_pbf, feature_keys=()))
+    rng = np.random.default_rng(3)
+    # points near the network, far away inside its box, and outside it
+    pick = rng.choice(net.n_nodes, 3000)
+    x = np.r_[net.x[pick] + rng.normal(0, 30, 3000),
+              rng.uniform(net.x.min() - 2000, net.x.max() + 2000, 1000)]
+    y = np.r_[net.y[pick] + rng.normal(0, 30, 3000),
+              rng.uniform(net.y.min() - 2000, net.y.max() + 2000, 1000)]
+    hw = net.edge_attr("highway")
+    for mask in (None, ~np.isin(hw, ["footway", "steps", "path"])):
+        for max_dist in (np.inf, 250.0, 20.0):
+            ref = SegmentIndex(net, mask).snap(x, y, max_dist=max_dist)
+            got = SegmentGrid(net, mask).snap(x, y, max_dist=max_dist)
+            assert np.allclose(got.dist, ref.dist, atol=1e-6)
+            assert np.array_equal(got.ok, ref.ok)
+            if mask is not None:
+                assert mask[got.edge[got.ok]].all()
+            _consistent(net, got, x, y)
+            # ties aside (a foot on a shared node), the same segment
+            assert (got.edge == ref.edge).mean() > 0.9
+
+
+def _random_net(xy: list[tuple[float, float]], edges: list[tuple[int, int]]) -> WalkNetwork:
+    x = np.array([p[0] for p in xy])
+    y = np.array([p[1] for p in xy])
+    u = np.array([e[0] for e in edges], dtype=np.int64)
+    v = np.array([e[1] for e in edges], dtype=np.int64)
+    return WalkNetwork("EPSG:28992", np.arange(len(x)), x, y, u, v, np.hypot(x[u] - x[v],
+                       y[u] - y[v]), np.zeros(len(u), dtype=np.int64),
+                       pd.DataFrame({"highway": ["footway"]}))
+
+
+coord = st.floats(-300, 300, allow_nan=False).map(lambda v: round(v, 1))
+
+
+@st.composite
+def networks_and_points(draw):
+    n = draw(st.integers(2, 12))
+    xy = draw(st.lists(st.tuples(coord, coord), min_size=n, max_size=n))
+    pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
+    edges = draw(st.lists(pair, min_size=1, max_size=3 * n))
+    pts = draw(st.lists(st.tuples(st.floats(-900, 900, allow_nan=False), coord),
+                        min_size=1, max_size=20))
+    cell = draw(st.sampled_from([1.0, 7.5, 25.0, 400.0]))
+    max_dist = draw(st.sampled_from([np.inf, 50.0, 0.0]))
+    return xy, edges, pts, cell, max_dist
+
+
+@settings(max_examples=200, deadline=None)
+@given(networks_and_points())
+def test_grid_snap_finds_the_nearest_segment_of_random_networks(case):
+    xy, edges, pts, cell, max_dist = case
+    net = _random_net(xy, edges)
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    got = SegmentGrid(net, cell_m=cell).snap(x, y, max_dist=max_dist)
+    segs = net.segments()
+    brute = np.array([shapely.distance(shapely.Point(a, b), segs).min()
+                      for a, b in zip(x, y, strict=True)])
+    assert np.allclose(got.dist, brute, atol=1e-6)
+    edge = np.abs(brute - max_dist) < 1e-9  # float noise decides right at the limit
+    assert np.array_equal(got.ok[~edge], brute[~edge] <= max_dist)
+    _consistent(net, got, x, y)
