@@ -128,6 +128,46 @@ class SegmentIndex:
         return Snapped(edge, t, dist)
 
 
+class TargetedGrid:
+    """:class:`SegmentGrid` snapping onto snap targets first (see :func:`snap_targets`), with
+    the fallback and :meth:`moved` of :class:`SegmentIndex` (which stays the STRtree
+    reference the tests compare against)."""
+
+    def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
+                 targets: np.ndarray | None = None) -> None:
+        self.grid = SegmentGrid(net, edge_mask)
+        self.edge_ids = self.grid.edge_ids
+        self.target_grid: SegmentGrid | None = None
+        self.target_ids: np.ndarray | None = None
+        if targets is not None:
+            t = self.edge_ids[np.asarray(targets, dtype=bool)[self.edge_ids]]
+            if len(t) < len(self.edge_ids):
+                self.target_ids = t
+                keep = np.zeros(net.n_edges, dtype=bool)
+                keep[t] = True
+                self.target_grid = SegmentGrid(net, keep)
+
+    def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
+        """Snap points onto their nearest target segment, else their nearest allowed one."""
+        if self.target_grid is None:
+            return self.grid.snap(x, y, max_dist=max_dist)
+        out = self.target_grid.snap(x, y, max_dist=max_dist)
+        miss = np.nonzero(~out.ok)[0]
+        if len(miss):
+            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            alt = self.grid.snap(x[miss], y[miss], max_dist=max_dist)
+            out.edge[miss], out.t[miss], out.dist[miss] = alt.edge, alt.t, alt.dist
+        return out
+
+    def moved(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> np.ndarray:
+        """Which points :meth:`snap` keeps off a fragment (as :meth:`SegmentIndex.moved`)."""
+        if self.target_grid is None or self.target_ids is None:
+            return np.zeros(len(x), dtype=bool)
+        plain = self.grid.snap(x, y, max_dist=max_dist)
+        on_target = np.isin(plain.edge, self.target_ids)
+        return plain.ok & ~on_target & (self.snap(x, y, max_dist=max_dist).edge != plain.edge)
+
+
 def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: np.ndarray, *,
                  max_fragment_m: float = FRAGMENT_MAX_M) -> tuple[np.ndarray, np.ndarray]:
     """Which allowed segments are snap targets, and the connected-part label of each segment.

@@ -18,8 +18,9 @@ from geo.network import WalkNetwork
 from geo.profiles import Profile, describe_rules, rules_report, walk_rules_of
 from geo.routing import (
     FRAGMENT_MAX_M,
-    SegmentIndex,
+    SegmentGrid,
     Snapped,
+    TargetedGrid,
     distances_at,
     nearest_sources,
     snap_targets,
@@ -34,10 +35,10 @@ def routing_entries(net: WalkNetwork, mask: np.ndarray | None, access_xy: tuple,
     onto snap targets only; ``fragments`` reports the parts left out and the homes moved."""
     ax, ay = access_xy
     ox, oy = origins_xy
-    plain = SegmentIndex(net, mask)
+    plain = SegmentGrid(net, mask)
     acc0 = plain.snap(ax, ay, max_dist=max_snap_m)
     targets, part = snap_targets(net, mask, acc0.edge[acc0.ok])
-    idx = SegmentIndex(net, mask, targets=targets)
+    idx = TargetedGrid(net, mask, targets=targets)
     allowed = part >= 0
     frag = allowed & ~targets
     return {

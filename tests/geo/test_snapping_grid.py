@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo.network import WalkNetwork, network_from_extract
 from geo.osm import read_osm
-from geo.routing import SegmentGrid, SegmentIndex, Snapped
+from geo.routing import SegmentGrid, SegmentIndex, Snapped, TargetedGrid, snap_targets
 
 
 def _consistent(net: WalkNetwork, s: Snapped, x: np.ndarray, y: np.ndarray) -> None:
@@ -45,6 +45,26 @@ def test_grid_snap_equals_the_strtree_snap_on_helsinki(helsinki_pbf):
             _consistent(net, got, x, y)
             # ties aside (a foot on a shared node), the same segment
             assert (got.edge == ref.edge).mean() > 0.9
+
+
+def test_targeted_grid_equals_the_strtree_with_snap_targets_on_helsinki(helsinki_pbf):
+    """Snapping onto snap targets (no fragments) with the grid gives the STRtree's answer:
+    the same distances, the same points kept off fragments."""
+    net = network_from_extract(read_osm(helsinki_pbf, feature_keys=()))
+    rng = np.random.default_rng(5)
+    pick = rng.choice(net.n_nodes, 3000)
+    x = net.x[pick] + rng.normal(0, 40, 3000)
+    y = net.y[pick] + rng.normal(0, 40, 3000)
+    anchors = SegmentIndex(net).snap(x[:50], y[:50], max_dist=250.0)
+    targets, _ = snap_targets(net, None, anchors.edge[anchors.ok])
+    assert not targets.all()  # Helsinki has fragments: the fallback is exercised
+    ref = SegmentIndex(net, targets=targets)
+    got = TargetedGrid(net, targets=targets)
+    for max_dist in (250.0, 30.0):
+        a, b = ref.snap(x, y, max_dist=max_dist), got.snap(x, y, max_dist=max_dist)
+        assert np.allclose(b.dist, a.dist, atol=1e-6) and np.array_equal(b.ok, a.ok)
+        assert np.array_equal(got.moved(x, y, max_dist=max_dist),
+                              ref.moved(x, y, max_dist=max_dist))
 
 
 def _random_net(xy: list[tuple[float, float]], edges: list[tuple[int, int]]) -> WalkNetwork:

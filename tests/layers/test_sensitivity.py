@@ -49,7 +49,7 @@ def test_homes_are_not_lost_on_fragments(demo_prepared, all_profiles):
     noted = _number(result.notes, "Snappen:", r"; (\S+) woonadressen")
     assert noted == int(moved.sum())
     # without the rule these homes land on a fragment without any meeting place ...
-    idx: SegmentIndex = state["index"]
+    idx = state["index"]
     x, y = prep.origins["x"].to_numpy()[moved], prep.origins["y"].to_numpy()[moved]
     plain = SegmentIndex(prep.net, state.get("mask")).snap(x, y, max_dist=MAX_SNAP_M)
     on_target = np.isin(plain.edge, idx.target_ids)
