@@ -65,7 +65,8 @@ def tables_only(shared_data_dir, tmp_path) -> Path:
 def test_console_script_is_declared_and_exit_code_2_names_what_is_missing(tables_only,
                                                                            tmp_path):
     toml = (REPO_ROOT / "pyproject.toml").read_text()
-    assert 'ontmoet = "cli:main"' in toml and 'py-modules = ["cli", "cli_act", "cli_compare"]' in toml
+    assert 'ontmoet = "cli:main"' in toml
+    assert 'py-modules = ["cli", "cli_act", "cli_compare"]' in toml
     # CBS tables only -> bad input, exit 2, the reason on stderr
     p = subprocess.run([sys.executable, str(REPO_ROOT / "cli.py"), "--data-dir",
                         str(tables_only), "--cache-dir", str(tmp_path), "coverage",

@@ -11,7 +11,6 @@ under the name of *our* query (``tests/overpass_replay.py``). Nothing reaches th
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -31,10 +30,10 @@ from geo.online import (
     query_polygon,
     read_bundle,
 )
-from geo.settings import default_data_dir
 from layers.bundle import border_m
 from layers.taxonomy import load_taxonomy
 from tests.overpass_replay import OverpassReplay, load, merge, query_polygons
+from tests.realdata import need as real
 
 #: the four bike-network answers (the data README's table); the drive answers are left out
 UTRECHT_BIKE = ["25d4bede3e035bee81f226108e1004a8047de7d6",
@@ -46,15 +45,6 @@ AMSTERDAM_PARKS = "156de24010d49d8d0867666e6279e16cfe5078fd"
 AMSTERDAM_LIBRARIES = "46b13f83ad74c3e4dc4b59d222d6f500e91137a5"
 AMSTERDAM_GEOCODE = "419b359cb4476574b3cb66d659f50010ff747e3c"
 
-
-def real(rel: str) -> Path:
-    """A real data file; absent: skip on a laptop, fail in CI (where the data is present)."""
-    p = default_data_dir() / rel
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data file {p} is missing in CI")
-        pytest.skip(f"real data file {p} is absent")
-    return p
 
 
 def cache_file(city: str, name: str) -> Path:

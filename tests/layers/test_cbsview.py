@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,23 +14,14 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.settings import default_data_dir
 from layers.analysis import prepare, run
 from layers.cbsmap import cbs_map
 from layers.cbsview import cbs_library_distance, cbs_view, spearman_library
 from layers.datasets import AreaData, discover, find_area
+from tests.realdata import need as real
 
 UTRECHT = "utrecht"
 
-
-def real(rel: str) -> Path:
-    """A real data file; absent: skip on a laptop, fail in CI (where the data is present)."""
-    p = default_data_dir() / rel
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data file {p} is missing in CI")
-        pytest.skip(f"real data file {p} is absent")
-    return p
 
 
 @pytest.fixture(scope="module")
