@@ -125,6 +125,24 @@ def _client(scheduler: str | None, workers: int, memory_limit: str | None = None
     return Client(cluster), cluster
 
 
+def gather(futures: dict, who, *, quiet: bool) -> list[dict]:
+    """The records of finished Dask tasks as they complete, with a progress bar; a task whose
+    worker died (e.g. out of memory) becomes a ``mislukt`` record named by ``who(key)``."""
+    from dask.distributed import as_completed
+    from tqdm import tqdm
+
+    records: list[dict] = []
+    with tqdm(total=len(futures), desc="Gemeenten", disable=quiet, delay=1.0) as bar:
+        for fut in as_completed(futures):
+            try:
+                records.append(fut.result())
+            except Exception as exc:  # a worker died (e.g. out of memory)
+                records.append({**who(futures[fut]), "status": "mislukt", "stap": "worker",
+                                "fout": f"{type(exc).__name__}: {exc}"})
+            bar.update(1)
+    return records
+
+
 def run_batch(
     names: list[str],
     *,
@@ -139,8 +157,6 @@ def run_batch(
     quiet: bool = True,
 ) -> dict:
     """Run every area of ``names`` (skipping finished ones) and write the national tables."""
-    from dask.distributed import as_completed
-    from tqdm import tqdm
 
     out = Path(out)
     todo = [n for n in dict.fromkeys(names) if not is_done(out, _safe_id(n))]
@@ -154,15 +170,7 @@ def run_batch(
                                      categories=categories, spheres=spheres,
                                      key=f"gebied-{i}-{_safe_id(n)}", pure=False): n
                        for i, n in enumerate(todo)}
-            bar = tqdm(total=len(futures), desc="Gemeenten", disable=quiet, delay=1.0)
-            for fut in as_completed(futures):
-                try:
-                    records.append(fut.result())
-                except Exception as exc:  # a worker died (e.g. out of memory)
-                    records.append({"gebied": _safe_id(futures[fut]), "status": "mislukt",
-                                    "stap": "worker", "fout": f"{type(exc).__name__}: {exc}"})
-                bar.update(1)
-            bar.close()
+            records = gather(futures, lambda n: {"gebied": _safe_id(n)}, quiet=quiet)
         finally:
             client.close()
             if cluster is not None:
@@ -360,8 +368,6 @@ def run_national(
     folder's own layers). Writes ``ontmoetingskaart.gpkg`` (layers buurten, wijken, gemeenten),
     ``buurten.csv``, ``wijken.csv``, ``gemeenten.csv`` and ``mislukt.csv``.
     """
-    from dask.distributed import as_completed
-    from tqdm import tqdm
 
     from layers.bundle import border_m
 
@@ -404,15 +410,7 @@ def run_national(
                     addresses=[Path(p) for p in addresses], landuse=[Path(p) for p in landuse],
                     categories=categories, spheres=spheres, key=f"gemeente-{code}",
                     pure=False)] = code
-            bar = tqdm(total=len(futures), desc="Gemeenten", disable=quiet, delay=1.0)
-            for fut in as_completed(futures):
-                try:
-                    records.append(fut.result())
-                except Exception as exc:  # a worker died (e.g. out of memory)
-                    records.append({"gemeentecode": futures[fut], "status": "mislukt",
-                                    "stap": "worker", "fout": f"{type(exc).__name__}: {exc}"})
-                bar.update(1)
-            bar.close()
+            records = gather(futures, lambda c: {"gemeentecode": c}, quiet=quiet)
         finally:
             client.close()
             if cluster is not None:
