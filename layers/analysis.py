@@ -375,8 +375,13 @@ def pick_gemeente(buurten: gpd.GeoDataFrame, *, named: str | None = None,
     if gm is None:
         gm = str(counts.index[0])
     others = counts.drop(gm)
-    note = (f"Het grenzenbestand bevat ook {int(others.sum())} buurten van "
-            f"{len(others)} andere gemeente(n) ({', '.join(map(str, others.index[:6]))}); "
+    code_col = "buurtcode" if "buurtcode" in buurten else "code"
+    elsewhere = buurten["gemeentecode"].notna() & (buurten["gemeentecode"] != gm)
+    left = (sorted(map(str, buurten.loc[elsewhere, code_col].dropna()))
+            if code_col in buurten else [])
+    named_codes = f": {', '.join(left[:8])}" + (" …" if len(left) > 8 else "") if left else ""
+    note = (f"{int(others.sum())} buurtgrenzen liggen in een andere gemeente dan {gm} "
+            f"({', '.join(map(str, others.index[:6]))}) en zijn weggelaten{named_codes}; "
             f"alleen de {int(counts[gm])} buurten van {gm} tellen mee. Paden en "
             "ontmoetingsplekken over de gemeentegrens tellen wel mee.")
     return gm, [note]
@@ -418,6 +423,7 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     prep.area_kind = "buurt"
     gm, notes = pick_gemeente(buurten, named=prep.gemeente, population=prep.population)
     prep.notes += notes
+    prep.input_summary += notes  # buurten of other gemeenten left out: said on the CLI too
     if gm is not None:
         prep.gemeente = gm
         buurten = buurten[buurten["gemeentecode"] == gm]
