@@ -51,8 +51,8 @@ Progress = Callable[[float, str], None]
 #: Per-area result columns, in this order, in every table and export (see README).
 SCHEMA = [
     "buurtcode", "buurtnaam", "wijkcode", "inwoners", "inwoners_65plus",
-    "binnen_bereik_65plus", "buiten_bereik_65plus", "aandeel_binnen_bereik",
-    "mediaan_afstand_m", "profiel", "max_afstand_m", "status", "dekking",
+    "inwoners_65plus_geschat", "binnen_bereik_65plus", "buiten_bereik_65plus",
+    "aandeel_binnen_bereik", "mediaan_afstand_m", "profiel", "max_afstand_m", "status", "dekking",
 ]
 #: Extent status of an area (see README, "Dekking van de gegevens"): its figures are complete,
 #: a lower bound near the edge of the data, or absent because the data does not cover it.
