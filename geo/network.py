@@ -265,11 +265,10 @@ def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_N
         if not polys:
             continue  # not a closed outline (e.g. clipped at the extract's edge)
         poly = shapely.union_all(polys)
-        ring = net.edge_u[e]
-        cand = np.unique(np.r_[ring, net.edge_v[e]])
+        cand = np.unique(np.r_[net.edge_u[e], net.edge_v[e]])
         if len(cand) > max_nodes:
             junction = cand[n_ways[cand] > 1]
-            spaced = ring[np.linspace(0, len(ring) - 1, max_nodes).astype(int)]
+            spaced = _spaced_along(poly, cand, net, max_nodes)
             cand = np.unique(np.r_[junction, spaced])
         i, j = np.triu_indices(len(cand), 1)
         a, b = cand[i], cand[j]
@@ -294,6 +293,16 @@ def add_area_crossings(net: WalkNetwork, *, max_nodes: int = AREA_CROSSING_MAX_N
     net.edge_len = np.r_[net.edge_len, length]
     net.edge_way = np.r_[net.edge_way, np.concatenate(new_way)]
     return net
+
+
+def _spaced_along(poly, nodes: np.ndarray, net: WalkNetwork, n: int) -> np.ndarray:
+    """``n`` of ``nodes`` evenly spaced along the outline of ``poly``, in an order that depends
+    on the geometry only (the outline normalised), not on how a reader stored the segments: the
+    same square read from an OSM file or from a GraphML file gets the same crossings."""
+    along = shapely.line_locate_point(shapely.normalize(poly).boundary,
+                                      shapely.points(net.x[nodes], net.y[nodes]))
+    ordered = nodes[np.lexsort((net.node_osm_id[nodes], along))]
+    return ordered[np.linspace(0, len(ordered) - 1, n).astype(int)]
 
 
 def network_from_extract(extract: OsmExtract, *, crs: str | None = None) -> WalkNetwork:

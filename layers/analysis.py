@@ -65,8 +65,8 @@ Progress = Callable[[float, str], None]
 #: Per-area result columns, in this order, in every table and export (see README).
 SCHEMA = [
     "buurtcode", "buurtnaam", "wijkcode", "inwoners", "inwoners_65plus",
-    "binnen_bereik_65plus", "buiten_bereik_65plus", "aandeel_binnen_bereik",
-    "mediaan_afstand_m", "profiel", "max_afstand_m", "status", "dekking",
+    "inwoners_65plus_geschat", "binnen_bereik_65plus", "buiten_bereik_65plus",
+    "aandeel_binnen_bereik", "mediaan_afstand_m", "profiel", "max_afstand_m", "status", "dekking",
 ]
 #: What the share counts, by demand unit.
 DEMAND_LABEL = {
@@ -287,6 +287,7 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     prep.area_kind = "buurt"
     gm, notes = pick_gemeente(buurten, named=prep.gemeente, population=prep.population)
     prep.notes += notes
+    prep.input_summary += notes  # buurten of other gemeenten left out: said on the CLI too
     if gm is not None:
         prep.gemeente = gm
         buurten = buurten[buurten["gemeentecode"] == gm]

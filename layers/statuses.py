@@ -54,8 +54,13 @@ def pick_gemeente(buurten: gpd.GeoDataFrame, *, named: str | None = None,
     if gm is None:
         gm = str(counts.index[0])
     others = counts.drop(gm)
-    note = (f"Het grenzenbestand bevat ook {int(others.sum())} buurten van "
-            f"{len(others)} andere gemeente(n) ({', '.join(map(str, others.index[:6]))}); "
+    code_col = "buurtcode" if "buurtcode" in buurten else "code"
+    elsewhere = buurten["gemeentecode"].notna() & (buurten["gemeentecode"] != gm)
+    left = (sorted(map(str, buurten.loc[elsewhere, code_col].dropna()))
+            if code_col in buurten else [])
+    named_codes = f": {', '.join(left[:8])}" + (" …" if len(left) > 8 else "") if left else ""
+    note = (f"{int(others.sum())} buurtgrenzen liggen in een andere gemeente dan {gm} "
+            f"({', '.join(map(str, others.index[:6]))}) en zijn weggelaten{named_codes}; "
             f"alleen de {int(counts[gm])} buurten van {gm} tellen mee. Paden en "
             "ontmoetingsplekken over de gemeentegrens tellen wel mee.")
     return gm, [note]
