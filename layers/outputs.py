@@ -36,10 +36,16 @@ WHOLE_COLUMNS = (
     "mediaan_afstand_m", "p90_afstand_m",
     # suggest / benches tables (cli.py --out)
     "rang", "winst", "winst_cumulatief", "binnen_bereik_met_rust", "zonder_rust_te_ver",
+    # choice, ageing and before/after (layers/choice.py, ageing.py, compare.py)
+    "echte_keuze_65plus", "echte_keuze_inwoners", "echte_keuze_woongebouwen",
+    "categorieen_binnen_bereik", "inwoners_65plus_vorig", "groei_65plus", "binnen_bereik_voor",
+    "binnen_bereik_na", "gewonnen", "verloren", "verschil", "echte_keuze_voor", "echte_keuze_na",
 )
 #: Decimals of the other numeric columns (as the field descriptions say).
 DECIMALS = {"aandeel_binnen_bereik": 3, "max_afstand_m": 1, "afstand_m": 1, "tijd_min": 1,
-            "oppervlakte_ha": 2, "max_zonder_rust_m": 1, "dekking": 3}
+            "oppervlakte_ha": 2, "max_zonder_rust_m": 1, "dekking": 3,
+            "aandeel_echte_keuze": 3, "aandeel_beide_sferen": 3, "gem_categorieen": 2,
+            "groei_65plus_pct": 3, "aandeel_voor": 3, "aandeel_na": 3, "extra_buiten_bereik": 0}
 
 FIELD_DESCRIPTIONS: dict[str, str] = {
     "buurtcode": "CBS-buurtcode (BU_CODE), of H3-celnummer bij zeshoeken",
@@ -101,33 +107,37 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "binnen_bereik_inwoners": "Inwoners binnen de maximale loopafstand (leeftijd onbekend)",
     "buiten_bereik_inwoners": "Inwoners verder dan de maximale loopafstand (leeftijd onbekend)",
     "echte_keuze_65plus": "65-plussers met echte keuze: minstens 2 soorten ontmoetingsplekken en "
-                          "beide sferen (institutioneel en gemeenschappelijk) binnen bereik",
+                          "beide sferen (institutioneel en gemeenschappelijk) binnen bereik; "
+                          "geheel getal",
     "echte_keuze_inwoners": "Inwoners met echte keuze (minstens 2 soorten plekken en beide "
-                            "sferen binnen bereik)",
+                            "sferen binnen bereik), geheel getal",
     "echte_keuze_woongebouwen": "Woongebouwen met echte keuze (minstens 2 soorten plekken en "
-                                "beide sferen binnen bereik; schatting)",
-    "aandeel_echte_keuze": "Aandeel (0–1) van de getelde groep met echte keuze; leeg = onbekend",
+                                "beide sferen binnen bereik; schatting), geheel getal",
+    "aandeel_echte_keuze": "Aandeel (0–1) van de getelde groep met echte keuze, afgerond op "
+                           "3 decimalen; leeg = onbekend",
     "aandeel_beide_sferen": "Aandeel (0–1) met een institutionele én een gemeenschappelijke "
-                            "plek binnen bereik",
-    "gem_categorieen": "Gemiddeld aantal soorten ontmoetingsplekken binnen bereik (gewogen)",
+                            "plek binnen bereik, afgerond op 3 decimalen",
+    "gem_categorieen": "Gemiddeld aantal soorten ontmoetingsplekken binnen bereik (gewogen), "
+                       "op 2 decimalen",
     "categorieen_binnen_bereik": "Aantal verschillende soorten ontmoetingsplekken binnen bereik",
     "sfeer_institutioneel": "Waar: een plek uit de institutionele sfeer binnen bereik",
     "sfeer_gemeenschappelijk": "Waar: een plek uit de gemeenschappelijke sfeer binnen bereik",
     "echte_keuze": "Waar: minstens 2 soorten plekken en beide sferen binnen bereik",
     "inwoners_65plus_vorig": "65-plussers in de vorige CBS-jaargang (zelfde of vorige buurtcode)",
     "groei_65plus": "Verandering van het aantal 65-plussers tussen de twee CBS-jaargangen",
-    "groei_65plus_pct": "Verandering als aandeel (0–1) van het vorige aantal",
+    "groei_65plus_pct": "Verandering als aandeel (0–1) van het vorige aantal, op 3 decimalen",
     "status_code": "Buurtcode: gelijk, code gewijzigd (zelfde naam), nieuw of vervallen",
     "vorige_code": "Buurtcode in de vorige jaargang, als die anders was",
-    "extra_buiten_bereik": "Groei van de 65-plussers maal het aandeel buiten bereik (schatting)",
+    "extra_buiten_bereik": "Groei van de 65-plussers maal het aandeel buiten bereik (schatting), "
+                           "afgerond op hele personen",
     "totaal": "Getelde groep in de buurt (bij de vergelijking: ná)",
     "binnen_bereik_voor": "Getelden binnen bereik vóór (eerste doorrekening)",
     "binnen_bereik_na": "Getelden binnen bereik ná (tweede doorrekening)",
     "gewonnen": "Getelden die binnen bereik komen (per woning; netto bij andere extracten)",
     "verloren": "Getelden die buiten bereik raken (per woning; netto bij andere extracten)",
     "verschil": "Binnen bereik ná min vóór",
-    "aandeel_voor": "Aandeel (0–1) binnen bereik vóór",
-    "aandeel_na": "Aandeel (0–1) binnen bereik ná",
+    "aandeel_voor": "Aandeel (0–1) binnen bereik vóór, op 3 decimalen",
+    "aandeel_na": "Aandeel (0–1) binnen bereik ná, op 3 decimalen",
     "echte_keuze_voor": "Getelden met echte keuze vóór (≥ 2 soorten plekken, beide sferen)",
     "echte_keuze_na": "Getelden met echte keuze ná",
 }
