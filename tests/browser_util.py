@@ -300,3 +300,13 @@ def open_page(ctx: Any, url: str, shot: str, *, wrap=None, timeout_ms: float = 6
         with contextlib.suppress(Exception):
             screenshot_full(page, SCREENSHOT_DIR / shot)
         page.close()
+
+
+def whole_map_in_view(page: Any) -> None:
+    """Scroll the page so the whole map is inside the viewport. A click on a map that sticks
+    out of the viewport focuses its iframe on mouse-down, which scrolls the page before the
+    mouse-up: the click then lands that many pixels away from the marker that was under the
+    mouse (the notes above the map push it down on areas without buurten or inwoners)."""
+    page.locator(MAP_IFRAME).evaluate("f => f.scrollIntoView({block: 'center'})")
+    box = page.locator(MAP_IFRAME).bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"], box

@@ -22,6 +22,7 @@ from tests.browser_util import (
     open_page,
     wait_for_app,
     wait_for_map,
+    whole_map_in_view,
 )
 
 pytestmark = [
@@ -143,11 +144,20 @@ def test_clicking_the_map_adds_a_scenario_place(browser_ctx: tuple[str, Any]) ->
     """A planner clicks on the map, presses 'Nieuwe plek op …', and sees before → after."""
     for page in _open(browser_ctx, f"/?gebied={DEMO}", "browser_scenario.png"):
         frame = wait_for_map(page, TIMEOUT_MS)
+        whole_map_in_view(page)
         box = page.locator(MAP_IFRAME).first.bounding_box()
         assert box is not None
-        # a point a little off-centre (not on the legends)
-        page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+        # points off the legends and the layer control; a click that lands on a meeting place
+        # offers to close it instead ("Sluit: …"), so the next point is tried
         button = page.get_by_role("button", name=re.compile("Nieuwe plek op"))
+        either = page.get_by_role("button", name=re.compile("Nieuwe plek op|Sluit: "))
+        for fx, fy in ((0.30, 0.35), (0.55, 0.45), (0.70, 0.85), (0.45, 0.20)):
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            either.first.wait_for(timeout=TIMEOUT_MS)
+            wait_for_app(page, TIMEOUT_MS)
+            if button.count():
+                break
+            whole_map_in_view(page)
         button.first.wait_for(timeout=TIMEOUT_MS)
         before = page.locator('[data-testid="stMetric"]').first.inner_text()
         button.first.click()

@@ -33,6 +33,7 @@ from tests.browser_util import (
     open_page,
     wait_for_app,
     wait_for_map,
+    whole_map_in_view,
 )
 
 pytestmark = [
@@ -208,21 +209,11 @@ def settled_map(page: Any, quiet_ms: int = 1500) -> Any:
         tag = page.evaluate(_IFRAME_TAG_JS, MAP_IFRAME)
         if tag is not None and tag == last:
             frame = wait_for_map(page, TIMEOUT_MS)
-            _whole_map_in_view(page)
+            whole_map_in_view(page)
             return frame
         last = tag
         page.wait_for_timeout(quiet_ms)
     raise AssertionError("the dashboard kept rerunning")
-
-
-def _whole_map_in_view(page: Any) -> None:
-    """Scroll the page so the whole map is inside the viewport. A click on a map that sticks
-    out of the viewport focuses its iframe on mouse-down, which scrolls the page before the
-    mouse-up: the click then lands that many pixels away from the marker that was under the
-    mouse (the notes above the map push it down on areas without buurten or inwoners)."""
-    page.locator(MAP_IFRAME).evaluate("f => f.scrollIntoView({block: 'center'})")
-    box = page.locator(MAP_IFRAME).bounding_box()
-    assert box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], box
 
 
 def _hover(page: Any, frame: Any, marker: dict, expect: str) -> str:
