@@ -112,6 +112,15 @@ def choice_columns(result: Result, areas: pd.Series | None = None,
     share with both spheres (``aandeel_beide_sferen``) and the weighted mean number of
     categories within reach (``gem_categorieen``). Indexed like ``table``; NaN where the
     area's reach is unknown or it has nobody to count."""
+    if areas is None and table is None:  # the result's own areas: made once per result
+        if "choice_columns" not in result.cache:
+            result.cache["choice_columns"] = _choice_columns(result, None, None)
+        return result.cache["choice_columns"].copy()
+    return _choice_columns(result, areas, table)
+
+
+def _choice_columns(result: Result, areas: pd.Series | None,
+                    table: pd.DataFrame | None) -> pd.DataFrame:
     ch = category_reach(result)
     o = result.origins
     t = result.table if table is None else table

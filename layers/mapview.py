@@ -6,9 +6,14 @@ reaches the map, because Leaflet tooltips and popups render HTML.
 
 from __future__ import annotations
 
+import json
+
 import branca.colormap as cm
 import folium
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 from branca.element import MacroElement, Template
 
 from layers.analysis import DEMAND_SUFFIX, Result
@@ -23,6 +28,43 @@ OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers '
     "(ODbL); buurten en inwoners &copy; CBS (CC BY 4.0)"
 )
+
+
+#: Polygons are simplified by this much (m, in the area's own metric CRS) before they go on the
+#: map: less than a screen pixel up to zoom 17, and a fraction of the vertices of a city.
+SIMPLIFY_M = 1.0
+#: Decimals kept in map coordinates (6: about 0.1 m).
+MAP_DECIMALS = 6
+
+
+def map_geometry(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """``gdf``'s geometry as drawn on the map: simplified by :data:`SIMPLIFY_M` in its own
+    metric CRS (topology kept), then in WGS84, rounded to :data:`MAP_DECIMALS`."""
+    geoms = gdf.geometry.values
+    if gdf.crs is not None and gdf.crs.is_projected:
+        geoms = shapely.simplify(np.asarray(geoms), SIMPLIFY_M, preserve_topology=True)
+    out = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values
+    return shapely.transform(np.asarray(out), lambda c: np.round(c, MAP_DECIMALS))
+
+
+def _area_geometry(result: Result) -> np.ndarray:
+    """The result's areas as drawn on the map (cached per result)."""
+    if "kaart_geometrie" not in result.cache:
+        result.cache["kaart_geometrie"] = map_geometry(result.table)
+    return result.cache["kaart_geometrie"]
+
+
+def features(geoms: np.ndarray, props: dict) -> dict:
+    """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
+    ``props`` (column name -> sequence), built in bulk: no Python loop over vertices."""
+    cols = {k: pd.Series(v).tolist() for k, v in props.items()}
+    names = list(cols)
+    shapes = shapely.to_geojson(geoms)
+    rows = zip(*cols.values(), strict=True) if cols else ([] for _ in shapes)
+    feats = [f'{{"type":"Feature","id":"{i}","properties":'
+             f'{json.dumps(dict(zip(names, row, strict=True)))},"geometry":{shape or "null"}}}'
+             for i, (row, shape) in enumerate(zip(rows, shapes, strict=True))]
+    return json.loads('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
 
 
 def share_colormap() -> cm.LinearColormap:
@@ -65,6 +107,36 @@ class _MetricScale(MacroElement):
     )
 
 
+class _PlaceMarkers(MacroElement):
+    """Circle markers, each with its own tooltip, drawn by one loop in the page rather than
+    one folium element (and one compiled template) per place. ``rows``: [lat, lon, tooltip
+    HTML]; the HTML is data-escaped by the caller and reaches the page as a JSON string."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "var rows = {{ this.rows|tojson }}, style = {{ this.style|tojson }};"
+        "for (var i = 0; i < rows.length; i++) {"
+        "L.circleMarker([rows[i][0], rows[i][1]], style)"
+        ".bindTooltip(rows[i][2], {\"sticky\": true})"
+        ".addTo({{ this._parent.get_name() }});"
+        "}})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, rows: list, style: dict):
+        super().__init__()
+        self._name = "PlaceMarkers"
+        self.rows, self.style = rows, style
+
+    def _get_self_bounds(self):
+        if not self.rows:
+            return [[None, None], [None, None]]
+        lat = [r[0] for r in self.rows]
+        lon = [r[1] for r in self.rows]
+        return [[min(lat), min(lon)], [max(lat), max(lon)]]
+
+
 def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
     name = esc(row["buurtnaam"] or row["buurtcode"])
     total = row["inwoners_65plus"] if suffix == "65plus" else row.get(
@@ -104,11 +176,12 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
     :class:`layers.ageing.Ageing`)."""
     tax = taxonomy or load_taxonomy()
     people = result.prepared.demand != "woongebouwen"
-    table = result.table.to_crs(4326)
+    table = result.table
+    geoms = _area_geometry(result)
     suffix = DEMAND_SUFFIX[result.prepared.demand]
     unit = {"65plus": "65-plussers", "inwoners": "inwoners",
             "woongebouwen": "woongebouwen"}[suffix]
-    minx, miny, maxx, maxy = table.total_bounds
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     m = folium.Map(
         location=center or [(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=zoom or 14,
@@ -121,15 +194,14 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
     if center is None:
         m.fit_bounds([[miny, minx], [maxy, maxx]])
     scale = share_colormap()
-    table = table.assign(
-        tip=[_tooltip_html(r, suffix, unit, people) for _, r in table.iterrows()],
-        kleur=[NO_DATA if not np.isfinite(s) else scale(s)
-               for s in table["aandeel_binnen_bereik"].astype(float)],
-    )
+    tips = [_tooltip_html(r, suffix, unit, people)
+            for r in table.drop(columns="geometry").to_dict("records")]
+    colours = [NO_DATA if not np.isfinite(s) else scale(s)
+               for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
     label = f"{label}: aandeel binnen bereik"
     folium.GeoJson(
-        table[["buurtcode", "tip", "kleur", "geometry"]],
+        features(geoms, {"buurtcode": table["buurtcode"], "tip": tips, "kleur": colours}),
         name=label,
         style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
                                   "weight": 0.8, "fillOpacity": 0.65},
@@ -149,16 +221,17 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
         colour = tax.colour(cat_id)
         fg = folium.FeatureGroup(
             name=f'<span style="color:{colour}">&#9679;</span> {esc(tax.label(cat_id))}')
+        rows = []
         for i in group.index:
             name = places.at[i, "naam"]
             text = esc(name) if isinstance(name, str) and name else "(naamloos)"
             tip = (f"<b>{text}</b><br>{esc(tax.label(cat_id))}<br>"
                    f"bron: {esc(str(places.at[i, 'bron']))}<br>"
                    f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-            folium.CircleMarker(
-                location=[pts[i].y, pts[i].x], radius=6, color="#000000", weight=1,
-                fill=True, fill_color=colour, fill_opacity=0.95, tooltip=folium.Tooltip(tip),
-            ).add_to(fg)
+            rows.append([round(pts[i].y, MAP_DECIMALS), round(pts[i].x, MAP_DECIMALS),
+                         f"<div>{tip}</div>"])
+        _PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
+                             "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
         fg.add_to(m)
     extra = places[places["bron"] == "Scenario"]
     if len(extra):
@@ -175,31 +248,34 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
     out = []
     table = result.table
     if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
-        wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
+        if "kaart_wijken" not in result.cache:
+            wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
+            result.cache["kaart_wijken"] = features(map_geometry(wijken),
+                                                    {"wijkcode": wijken["wijkcode"]})
         out.append(folium.GeoJson(
-            wijken.to_crs(4326), name="Wijkgrenzen", interactive=False,
+            result.cache["kaart_wijken"], name="Wijkgrenzen", interactive=False,
             style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5,
                                       "dashArray": "6 4"}))
     gaps = gap_layer(result)
     if len(gaps):
         people = result.prepared.demand != "woongebouwen"
-        g = gaps.to_crs(4326).assign(tip=[
+        tips = [
             f"<b>Gebied buiten bereik {int(r.gat_id)}</b><br>{esc(unit)}: "
             f"{screen_value(r.buiten_bereik, people and r.buiten_bereik < SUPPRESS_BELOW)}<br>"
             f"oppervlakte: {r.oppervlakte_ha:.1f} ha".replace(".", ",")
-            for r in gaps.itertuples()])
+            for r in gaps.itertuples()]
         out.append(folium.GeoJson(
-            g[["gat_id", "tip", "geometry"]], name="Gebieden buiten bereik",
+            features(map_geometry(gaps), {"gat_id": gaps["gat_id"], "tip": tips}),
+            name="Gebieden buiten bereik",
             style_function=lambda f: {"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
                                       "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
-    service = (service_area_layer(result, nearest_only=True).to_crs(4326) if show_service
-               else None)
+    service = service_area_layer(result, nearest_only=True) if show_service else None
     if service is not None and len(service):
         names = [esc(n) if isinstance(n, str) and n else "(naamloos)" for n in service["naam"]]
-        service = service.assign(tip=[f"Bereik van {n}" for n in names])
         out.append(folium.GeoJson(
-            service[["tip", "geometry"]], name="Verzorgingsgebieden (dichtstbijzijnde plek)",
+            features(map_geometry(service), {"tip": [f"Bereik van {n}" for n in names]}),
+            name="Verzorgingsgebieden (dichtstbijzijnde plek)",
             style_function=lambda f: {"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
                                       "fillOpacity": 0.15},
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)))
@@ -230,9 +306,10 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
                         f"beide sferen binnen bereik: {fmt_pct(c['aandeel_beide_sferen'].iat[i])}"
                         f"<br>gemiddeld {c['gem_categorieen'].iat[i]:.1f}".replace(".", ",")
                         + " soorten plekken binnen bereik")
-    g = t[["buurtcode", "geometry"]].to_crs(4326).assign(
-        tip=tips, kleur=[NO_DATA if sm or not np.isfinite(v) else scale(v)
-                         for v, sm in zip(share, small, strict=True)])
+    g = features(_area_geometry(result), {
+        "buurtcode": t["buurtcode"], "tip": tips,
+        "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
+                  for v, sm in zip(share, small, strict=True)]})
     return folium.GeoJson(
         g, name=f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
         show=False,
@@ -250,7 +327,7 @@ def ageing_layer(result: Result, ageing) -> folium.GeoJson:
     """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
     scale = cm.LinearColormap(GROWTH_COLOURS, vmin=-GROWTH_RANGE, vmax=GROWTH_RANGE)
     a = ageing.table.set_index("buurtcode")
-    t = result.table[["buurtcode", "buurtnaam", "geometry"]].to_crs(4326)
+    t = result.table[["buurtcode", "buurtnaam"]]
     tips, colours = [], []
     for code, name in zip(t["buurtcode"], t["buurtnaam"], strict=True):
         head = f"<b>{esc(name if isinstance(name, str) and name else code)}</b><br>"
@@ -271,7 +348,8 @@ def ageing_layer(result: Result, ageing) -> folium.GeoJson:
                     f"verandering: {sign}{fmt_int(row['groei_65plus'])} "
                     f"({sign}{fmt_pct(pct, 1)})")
         colours.append(scale(float(np.clip(pct, -GROWTH_RANGE, GROWTH_RANGE))))
-    g = t.assign(tip=tips, kleur=colours)[["buurtcode", "tip", "kleur", "geometry"]]
+    g = features(_area_geometry(result), {"buurtcode": t["buurtcode"], "tip": tips,
+                                          "kleur": colours})
     return folium.GeoJson(
         g, name=f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}", show=False,
         style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
