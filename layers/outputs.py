@@ -309,10 +309,12 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
             merged = shapely.intersection(merged, shapely.union_all(prep.areas.geometry.values))
         parts = shapely.get_parts(merged)
         parts = parts[shapely.area(parts) > 0]
-        tree = shapely.STRtree(parts)
-        pi, gi = tree.query(pts, predicate="intersects")
+        # the tree holds the homes and each area is tested once, prepared: much faster than
+        # testing each home against the tree of large areas
+        gi, pi = shapely.STRtree(pts).query(parts, predicate="intersects")
         first = np.full(len(pts), -1)
-        first[pi[::-1]] = gi[::-1]  # a home on a border counts once
+        order = np.lexsort((gi, pi))[::-1]
+        first[pi[order]] = gi[order]  # a home on a border counts once (in the first area)
         w = far[wcol].to_numpy()
         count = np.bincount(first[first >= 0], weights=w[first >= 0], minlength=len(parts))
         codes = pd.Series(far["area"].to_numpy()[first >= 0]).groupby(first[first >= 0]).agg(
