@@ -49,9 +49,10 @@ def map_geometry(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 def _area_geometry(result: Result) -> np.ndarray:
     """The result's areas as drawn on the map (cached per result)."""
-    if "kaart_geometrie" not in result.cache:
-        result.cache["kaart_geometrie"] = map_geometry(result.table)
-    return result.cache["kaart_geometrie"]
+    made = result.cache.get("kaart_geometrie")
+    if made is None or made[0] is not result.table:  # a copy with another table
+        made = result.cache["kaart_geometrie"] = (result.table, map_geometry(result.table))
+    return made[1]
 
 
 def features(geoms: np.ndarray, props: dict) -> dict:
@@ -248,12 +249,13 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
     out = []
     table = result.table
     if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
-        if "kaart_wijken" not in result.cache:
+        made = result.cache.get("kaart_wijken")
+        if made is None or made[0] is not table:  # a copy with another table
             wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
-            result.cache["kaart_wijken"] = features(map_geometry(wijken),
-                                                    {"wijkcode": wijken["wijkcode"]})
+            made = result.cache["kaart_wijken"] = (table, features(
+                map_geometry(wijken), {"wijkcode": wijken["wijkcode"]}))
         out.append(folium.GeoJson(
-            result.cache["kaart_wijken"], name="Wijkgrenzen", interactive=False,
+            made[1], name="Wijkgrenzen", interactive=False,
             style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5,
                                       "dashArray": "6 4"}))
     gaps = gap_layer(result)
