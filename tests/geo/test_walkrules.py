@@ -7,7 +7,6 @@ different extract fails loudly instead of passing for the wrong reason.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +18,10 @@ from geo.network import build_network, network_from_extract
 from geo.osm import read_osm
 from geo.profiles import default_rules, edge_mask, load_profiles, rules_report
 from geo.routing import SegmentIndex, snap_targets
-from geo.settings import default_data_dir
 from geo.walkrules import SIDEPATH_FOOTWAY_M, SIDEPATH_ROAD_M, edge_rules, markdown_table
+from tests.realdata import need as _real
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def _real(rel: str) -> Path:
-    p = default_data_dir() / rel
-    if not p.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{p} is missing under CI")
-        pytest.skip(f"{p} is absent")
-    return p
 
 
 def _tags(path: Path, ids: set[int]) -> dict[int, dict[str, str]]:

@@ -3,23 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from geo.settings import default_data_dir
 from layers.datasets import AreaData
-
-
-def need(path: Path) -> Path:
-    """``path`` if it exists; otherwise skip (locally) or fail (in CI, where data is present)."""
-    if path.exists():
-        return path
-    msg = f"real data file {path} is absent"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(msg)
-    pytest.skip(msg)
+from tests.realdata import need_path as need
 
 
 def delft_tu() -> AreaData:

@@ -10,7 +10,6 @@ place points. They must agree on within/beyond 500 m for at least 98 % of homes.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,11 +24,11 @@ from geo.network import network_from_extract
 from geo.osm import read_osm
 from geo.profiles import edge_mask, load_profiles
 from geo.routing import SegmentIndex, distances_at, nearest_sources, snap_targets
-from geo.settings import default_data_dir
 from geo.walkrules import ROAD_HIGHWAYS, edge_rules, way_decisions
 from layers.demand import residential_buildings
 from layers.places import places_from_osm
 from layers.taxonomy import load_taxonomy
+from tests.realdata import need as _real
 
 LIMIT = 500.0
 #: The reference snaps to nodes; its paths get a node at least every this many metres.
@@ -253,15 +252,6 @@ def _cross_squares(areas: gpd.GeoDataFrame, g: nx.Graph) -> None:
                     length = float(seg.length)
                     if not g.has_edge(on[a], on[b]) or g[on[a]][on[b]]["length"] > length:
                         g.add_edge(on[a], on[b], length=length)
-
-
-def _real(rel: str) -> Path:
-    p = default_data_dir() / rel
-    if not p.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{p} is missing under CI")
-        pytest.skip(f"{p} is absent")
-    return p
 
 
 @pytest.fixture(scope="module")
