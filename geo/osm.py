@@ -9,6 +9,7 @@ The reader is domain-agnostic: the caller says which tag keys make a node or are
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,15 @@ def osm_extent(path: str | Path) -> shapely.Geometry | None:
     64 MB are scanned for that.
     """
     p = Path(path)
+    st = p.stat()
+    return _osm_extent(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _osm_extent(path: str, size: int, mtime_ns: int) -> shapely.Geometry | None:
+    """:func:`osm_extent`, read once per file version (discovery scores areas by it and
+    ``read_osm`` needs it again; a cut without a header box is scanned whole)."""
+    p = Path(path)
     reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
     try:
         box = reader.header().box()
@@ -103,7 +113,7 @@ def osm_extent(path: str | Path) -> shapely.Geometry | None:
     if box.valid():
         return shapely.box(box.bottom_left.lon, box.bottom_left.lat,
                            box.top_right.lon, box.top_right.lat)
-    if p.stat().st_size > _EXTENT_SCAN_MAX_BYTES:
+    if size > _EXTENT_SCAN_MAX_BYTES:
         return None
     ids: list[int] = []
     lon: list[float] = []
