@@ -9,6 +9,7 @@ then gives every node its distance to the nearest source and which source that i
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,27 +132,36 @@ class SegmentIndex:
 class TargetedGrid:
     """:class:`SegmentGrid` snapping onto snap targets first (see :func:`snap_targets`), with
     the fallback and :meth:`moved` of :class:`SegmentIndex` (which stays the STRtree
-    reference the tests compare against)."""
+    reference the tests compare against). ``grid``: an already built :class:`SegmentGrid` of
+    the same mask; the grid of the targets alone is built when first needed."""
 
     def __init__(self, net: WalkNetwork, edge_mask: np.ndarray | None = None, *,
-                 targets: np.ndarray | None = None) -> None:
-        self.grid = SegmentGrid(net, edge_mask)
+                 targets: np.ndarray | None = None, grid: SegmentGrid | None = None) -> None:
+        self.net = net
+        self.grid = SegmentGrid(net, edge_mask) if grid is None else grid
         self.edge_ids = self.grid.edge_ids
-        self.target_grid: SegmentGrid | None = None
+        self._target_grid: SegmentGrid | None = None
         self.target_ids: np.ndarray | None = None
+        self.is_target: np.ndarray | None = None  # per segment of the network
         if targets is not None:
             t = self.edge_ids[np.asarray(targets, dtype=bool)[self.edge_ids]]
             if len(t) < len(self.edge_ids):
                 self.target_ids = t
-                keep = np.zeros(net.n_edges, dtype=bool)
-                keep[t] = True
-                self.target_grid = SegmentGrid(net, keep)
+                self.is_target = np.zeros(net.n_edges, dtype=bool)
+                self.is_target[t] = True
+
+    @property
+    def target_grid(self) -> SegmentGrid | None:
+        if self._target_grid is None and self.is_target is not None:
+            self._target_grid = self.grid.masked(self.is_target)
+        return self._target_grid
 
     def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
         """Snap points onto their nearest target segment, else their nearest allowed one."""
-        if self.target_grid is None:
+        target_grid = self.target_grid
+        if target_grid is None:
             return self.grid.snap(x, y, max_dist=max_dist)
-        out = self.target_grid.snap(x, y, max_dist=max_dist)
+        out = target_grid.snap(x, y, max_dist=max_dist, exact_far=False)
         miss = np.nonzero(~out.ok)[0]
         if len(miss):
             x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -161,15 +171,52 @@ class TargetedGrid:
 
     def moved(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> np.ndarray:
         """Which points :meth:`snap` keeps off a fragment (as :meth:`SegmentIndex.moved`)."""
-        if self.target_grid is None or self.target_ids is None:
-            return np.zeros(len(x), dtype=bool)
         plain = self.grid.snap(x, y, max_dist=max_dist)
-        on_target = np.isin(plain.edge, self.target_ids)
-        return plain.ok & ~on_target & (self.snap(x, y, max_dist=max_dist).edge != plain.edge)
+        return self.from_plain(x, y, plain, max_dist=max_dist)[1]
+
+    def from_plain(self, x: np.ndarray, y: np.ndarray, plain: Snapped, *,
+                   max_dist: float = np.inf) -> tuple[Snapped, np.ndarray]:
+        """:meth:`snap` and :meth:`moved` from the points' plain snap onto the allowed segments
+        (``self.grid``): only points whose nearest segment is a fragment are snapped again."""
+        if self.is_target is None:
+            return plain, np.zeros(len(plain), dtype=bool)
+        off = plain.ok & ~self.is_target[np.maximum(plain.edge, 0)]
+        rows = np.nonzero(off)[0]
+        out = Snapped(plain.edge.copy(), plain.t.copy(), plain.dist.copy())
+        target_grid = self.target_grid
+        if len(rows) and target_grid is not None:
+            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            again = target_grid.snap(x[rows], y[rows], max_dist=max_dist, exact_far=False)
+            hit = rows[again.ok]  # the others stay on their fragment, as snap() leaves them
+            out.edge[hit], out.t[hit], out.dist[hit] = (
+                again.edge[again.ok], again.t[again.ok], again.dist[again.ok])
+        return out, off & (out.edge != plain.edge)
+
+
+def snap_within(grid: SegmentGrid, x: np.ndarray, y: np.ndarray, prior: Snapped, *,
+                max_dist: float, closed: np.ndarray | None) -> Snapped:
+    """``grid.snap(x, y, max_dist=max_dist)`` from ``prior``, the same points snapped with the
+    same ``max_dist`` onto a superset of the grid's segments: a point whose prior segment is
+    still allowed keeps it (nothing the grid holds can be nearer); a point on a ``closed``
+    segment is snapped again. A point that does not snap (now or before) keeps its prior
+    ``dist``, to the nearest segment of the superset: a lower bound of its distance here.
+    ``closed``: per network segment, in the superset but not in the grid; ``None`` when both
+    hold the same segments (``prior`` is returned)."""
+    if closed is None:
+        return prior
+    rows = np.nonzero(prior.ok & closed[np.maximum(prior.edge, 0)])[0]
+    out = Snapped(prior.edge.copy(), prior.t.copy(), prior.dist.copy())
+    if len(rows):
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        again = grid.snap(x[rows], y[rows], max_dist=max_dist, exact_far=False)
+        out.edge[rows], out.t[rows] = again.edge, again.t
+        out.dist[rows] = np.where(again.ok, again.dist, prior.dist[rows])
+    return out
 
 
 def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: np.ndarray, *,
-                 max_fragment_m: float = FRAGMENT_MAX_M) -> tuple[np.ndarray, np.ndarray]:
+                 max_fragment_m: float = FRAGMENT_MAX_M,
+                 adjacency: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Which allowed segments are snap targets, and the connected-part label of each segment.
 
     A part of the (masked) network is a target when it is the largest part, holds one of the
@@ -178,7 +225,8 @@ def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: n
     by an OSM gap) that would swallow homes and report them unreachable.
     """
     mask = np.ones(net.n_edges, dtype=bool) if edge_mask is None else np.asarray(edge_mask)
-    _, labels = csgraph.connected_components(net.adjacency(mask), directed=False)
+    adj = net.adjacency(edge_mask) if adjacency is None else adjacency  # of the same mask
+    _, labels = csgraph.connected_components(adj, directed=False)
     part = labels[net.edge_u]
     length = np.bincount(part[mask], weights=net.edge_len[mask], minlength=labels.max() + 1)
     keep = length >= max_fragment_m
@@ -194,6 +242,9 @@ GRID_M = 25.0
 MAX_CELLS = 4_000_000
 #: Points whose nearest candidate lies more cells away than this ask a KD-tree of pieces.
 GRID_FAR = 6
+#: Points beyond GRID_FAR look as far as ``max_dist`` in the grid (not the KD-tree) while
+#: they look in at most this many cells together.
+FAR_CELLS = 2_000_000
 #: The KD-tree cuts segments into pieces of at most this length (metres).
 PIECE_M = 20.0
 
@@ -309,7 +360,24 @@ class SegmentGrid:
         seg2 = dx * dx + dy * dy
         inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
         self._geom = (sx, sy, dx, dy, inv)
+        self._keep: np.ndarray | None = None  # per filed entry, in a masked() view
         self._piece_tree: _PieceTree | None = None
+
+    def masked(self, edge_mask: np.ndarray | None) -> SegmentGrid:
+        """This grid limited to the segments of ``edge_mask`` (per network segment; ``None``:
+        all), without filing anything again: a view sharing the cell table, whose rounds skip
+        the other entries. Snapping with it equals a grid built for those segments alone."""
+        if edge_mask is None:
+            return self
+        allowed = np.asarray(edge_mask, dtype=bool)
+        out = copy.copy(self)
+        out.edge_ids = self.edge_ids[allowed[self.edge_ids]]
+        keep = allowed[self._seg]
+        if self._keep is not None:
+            keep &= self._keep
+        out._keep = None if keep.all() else keep
+        out._piece_tree = None
+        return out
 
     def _pieces(self) -> _PieceTree:
         if self._piece_tree is None:
@@ -364,6 +432,10 @@ class SegmentGrid:
         pos = _ragged(lo.ravel(), counts)
         n_per = counts.reshape(k, -1).sum(axis=1)
         pt = np.repeat(np.arange(k), n_per)
+        if self._keep is not None:  # a masked view: only its own segments
+            use = self._keep[pos]
+            pos, pt = pos[use], pt[use]
+            n_per = np.bincount(pt, minlength=k)
         t, d2 = self._exact(x[pt], y[pt], pos)
         best_e = np.full(k, -1, dtype=np.int64)
         best_t = np.zeros(k)
@@ -379,9 +451,11 @@ class SegmentGrid:
             best_d = np.sqrt(best_d)
         return best_e, best_t, best_d
 
-    def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf) -> Snapped:
+    def snap(self, x: np.ndarray, y: np.ndarray, *, max_dist: float = np.inf,
+             exact_far: bool = True) -> Snapped:
         """Snap points (in the network CRS) onto their nearest allowed segment; ``edge`` is -1
-        beyond ``max_dist`` (``dist`` still gives the distance to the nearest segment)."""
+        beyond ``max_dist`` (``dist`` still gives the distance to the nearest segment, or
+        ``inf`` without ``exact_far`` where that is cheaper)."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         k = len(x)
@@ -407,6 +481,23 @@ class SegmentGrid:
             edge[sub], t[sub], dist[sub] = self._round(
                 x[sub], y[sub], int(rr), bound=np.nextafter(dist[sub], np.inf))
         far = rows[~near]
+        reach = int(np.ceil(max_dist / self.cell)) if np.isfinite(max_dist) else MAX_CELLS
+        if len(far) and not exact_far and len(far) * (2 * reach + 1) ** 2 <= FAR_CELLS:
+            # look as far as max_dist in the grid (cells within max_dist only, in two steps),
+            # sparing a KD-tree build for the whole network; what is found is proven nearest;
+            # the distance of the rest does not matter to the caller
+            bound = np.full(len(far), np.nextafter(max_dist, np.inf))
+            for rr in sorted({min(2 * GRID_FAR // 3, reach), reach}):
+                if not len(far):
+                    break
+                fe, ft, fd = self._round(x[far], y[far], rr, bound=bound)
+                found = fd <= min(max_dist, rr * self.cell)
+                edge[far[found]], t[far[found]], dist[far[found]] = (
+                    fe[found], ft[found], fd[found])
+                bound = np.minimum(bound, np.nextafter(fd, np.inf))[~found]
+                far = far[~found]
+            dist[far] = np.inf
+            far = far[:0]
         if len(far):
             edge[far], t[far], dist[far] = self._pieces().nearest(x[far], y[far])
         edge[dist > max_dist] = -1

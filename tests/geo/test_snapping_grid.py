@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from geo.network import WalkNetwork, network_from_extract
 from geo.osm import read_osm
-from geo.routing import SegmentGrid, SegmentIndex, Snapped, TargetedGrid, snap_targets
+from geo.routing import (
+    SegmentGrid,
+    SegmentIndex,
+    Snapped,
+    TargetedGrid,
+    snap_targets,
+    snap_within,
+)
 
 
 def _consistent(net: WalkNetwork, s: Snapped, x: np.ndarray, y: np.ndarray) -> None:
@@ -45,6 +52,41 @@ def test_grid_snap_equals_the_strtree_snap_on_helsinki(helsinki_pbf):
             _consistent(net, got, x, y)
             # ties aside (a foot on a shared node), the same segment
             assert (got.edge == ref.edge).mean() > 0.9
+
+
+def test_masked_view_and_snap_within_equal_a_grid_of_their_own_on_helsinki(helsinki_pbf):
+    """A view of the whole network's grid limited to some segments, and a snap that starts
+    from the points' snap onto the whole network, give what a grid filed for those segments
+    gives (without exact_far: the same snaps, and no distance or the same where none)."""
+    net = network_from_extract(read_osm(helsinki_pbf, feature_keys=()))
+    rng = np.random.default_rng(11)
+    pick = rng.choice(net.n_nodes, 3000)
+    x = np.r_[net.x[pick] + rng.normal(0, 40, 3000),
+              rng.uniform(net.x.min() - 1000, net.x.max() + 1000, 500)]
+    y = np.r_[net.y[pick] + rng.normal(0, 40, 3000),
+              rng.uniform(net.y.min() - 1000, net.y.max() + 1000, 500)]
+    hw = net.edge_attr("highway")
+    full = SegmentGrid(net)
+    for mask in (~np.isin(hw, ["footway", "steps", "path"]), np.isin(hw, ["footway", "path"])):
+        own, view = SegmentGrid(net, mask), full.masked(mask)
+        assert np.array_equal(np.sort(view.edge_ids), np.sort(own.edge_ids))
+        for max_dist in (np.inf, 250.0, 20.0):
+            ref = own.snap(x, y, max_dist=max_dist)
+            got = view.snap(x, y, max_dist=max_dist)
+            assert np.allclose(got.dist, ref.dist, atol=1e-6) and np.array_equal(got.ok, ref.ok)
+            assert mask[got.edge[got.ok]].all()
+            _consistent(net, got, x, y)
+            cheap = view.snap(x, y, max_dist=max_dist, exact_far=False)
+            assert np.array_equal(cheap.ok, ref.ok)
+            assert (np.isinf(cheap.dist) | np.isclose(cheap.dist, ref.dist))[~ref.ok].all()
+            assert np.allclose(cheap.dist[ref.ok], ref.dist[ref.ok], atol=1e-6)
+            prior = full.snap(x, y, max_dist=max_dist)
+            within = snap_within(view, x, y, prior, max_dist=max_dist, closed=~mask)
+            assert np.array_equal(within.ok, ref.ok)
+            assert np.allclose(within.dist[ref.ok], ref.dist[ref.ok], atol=1e-6)
+            # where nothing snaps: the distance to the whole network, a lower bound
+            assert (within.dist[~ref.ok] <= ref.dist[~ref.ok] + 1e-6).all()
+            assert mask[within.edge[within.ok]].all()
 
 
 def test_targeted_grid_equals_the_strtree_with_snap_targets_on_helsinki(helsinki_pbf):
