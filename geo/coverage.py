@@ -46,6 +46,16 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(v[min(i, len(v) - 1)])
 
 
+def positions_in(index: pd.Index, values) -> np.ndarray:
+    """Position of each of ``values`` in ``index`` (-1 where absent), as ``get_indexer``; a
+    categorical ``values`` (a Series or Categorical) is looked up once per category."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        lut = np.r_[index.get_indexer(cat.categories), -1]  # code -1 (missing) -> -1
+        return lut[cat.codes]
+    return index.get_indexer(np.asarray(values))
+
+
 def aggregate_by_area(
     origin_area: np.ndarray,
     origin_weight: np.ndarray,
@@ -58,7 +68,7 @@ def aggregate_by_area(
 
     Every id of ``areas`` appears exactly once; areas without origins get 0 and NaN.
     """
-    code = pd.Index(areas).get_indexer(np.asarray(origin_area))
+    code = positions_in(pd.Index(areas), origin_area)
     w = np.asarray(origin_weight, dtype=np.float64)
     d = np.asarray(origin_dist, dtype=np.float64)
     known = code >= 0  # origins of areas not asked for are ignored

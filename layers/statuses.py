@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.coverage import positions_in
 from geo.errors import InputError
 from geo.extent import MIN_COVERED_SHARE, Extent, extent_of
 from geo.network import WalkNetwork
@@ -90,17 +91,16 @@ def without_uncovered(prep: Prepared, origins: pd.DataFrame, status: np.ndarray)
     """Origins in areas the data does not cover keep no weight and no distance, so nothing
     downstream (totals, places' reach, gap areas, suggestions, medians) counts them."""
     assert prep.areas is not None
-    out_codes = prep.areas["code"].to_numpy()[status == STATUS_OUT]
-    if not len(out_codes):
+    pos = positions_in(pd.Index(prep.areas["code"]), origins["area"])
+    gone = (pos >= 0) & (np.r_[status, None][pos] == STATUS_OUT)
+    if not gone.any():
         return origins
-    gone = origins["area"].isin(out_codes).to_numpy()
-    origins = origins.copy()
-    for col in ("w_demand", "w_homes"):
-        if col in origins:
-            origins.loc[gone, col] = 0.0
-    origins.loc[gone, ["dist_m", "tijd_min"]] = np.nan
-    origins.loc[gone, "place_row"] = -1
-    return origins
+    new = {col: np.where(gone, 0.0, origins[col].to_numpy(dtype=float))
+           for col in ("w_demand", "w_homes") if col in origins}
+    new |= {col: np.where(gone, np.nan, origins[col].to_numpy(dtype=float))
+            for col in ("dist_m", "tijd_min")}
+    new["place_row"] = np.where(gone, -1, origins["place_row"].to_numpy())
+    return origins.assign(**new)
 
 
 def refuse_if_elsewhere(prep: Prepared, extract) -> None:
@@ -124,11 +124,11 @@ def area_status(prep: Prepared, origins: pd.DataFrame, limit_m: float) -> np.nda
     closer than ``limit_m`` to the edge of the data (a place just outside might be nearer);
     else ``volledig``."""
     assert prep.areas is not None
-    codes = pd.Index(prep.areas["code"])
+    pos = positions_in(pd.Index(prep.areas["code"]), origins["area"])
     weight = origins[prep.weight_col].to_numpy(dtype=float)
-    near = (origins["rand_m"].to_numpy(dtype=float) < limit_m) & (weight > 0)
-    edge_areas = set(origins["area"].to_numpy()[near])
-    status = np.where(codes.isin(list(edge_areas)), STATUS_EDGE, STATUS_FULL).astype(object)
+    near = (origins["rand_m"].to_numpy(dtype=float) < limit_m) & (weight > 0) & (pos >= 0)
+    on_edge = np.bincount(pos[near], minlength=len(prep.areas)) > 0
+    status = np.where(on_edge, STATUS_EDGE, STATUS_FULL).astype(object)
     status[prep.areas["dekking"].to_numpy(dtype=float) < MIN_COVERED_SHARE] = STATUS_OUT
     return status
 

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.coverage import aggregate_by_area, spread_totals, weighted_quantile
+from geo.coverage import aggregate_by_area, positions_in, spread_totals, weighted_quantile
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,3 +86,12 @@ def test_vectorised_area_quantiles_equal_the_naive_per_area_quantile(rows, q):
         sel = area == a
         want = weighted_quantile(d[sel], w[sel], q)
         assert (np.isnan(want) and np.isnan(got.at[a, col])) or got.at[a, col] == want
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "x", None]), max_size=40))
+def test_positions_of_a_categorical_equal_get_indexer(values):
+    index = pd.Index(["c", "a", "b"])
+    plain = index.get_indexer(pd.Series(values, dtype=object))
+    got = positions_in(index, pd.Series(values, dtype=object).astype("category"))
+    assert np.array_equal(got, plain)
