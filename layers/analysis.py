@@ -24,7 +24,7 @@ from geo.network import WalkNetwork, network_from_extract
 from geo.online import read_bundle
 from geo.population import read_kerncijfers
 from geo.profiles import Profile, describe_exclusions, edge_mask, exclusion_report
-from geo.routing import DistanceField, Snapped, distances_at, nearest_sources
+from geo.routing import DistanceField, Snapped, distances_at
 from geo.sniff import read_network_source
 from layers.datasets import AreaData
 from layers.demand import h3_grid, origins_for_areas, residential_buildings
@@ -39,8 +39,8 @@ from layers.places import (
     source_name,
 )
 from layers.scenario import Scenario
+from layers.sensitivity import base_at_origins, base_field, plain_snaps, routing_entries
 from layers.sensitivity import notes as sensitivity_notes
-from layers.sensitivity import routing_entries
 from layers.sources import (
     as_given,
     category_data,
@@ -117,6 +117,8 @@ class Prepared:
     input_summary: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
+    # (origins, _access, plain_snaps of them): valid while both are these very objects
+    _plain: tuple | None = None
 
     @property
     def weight_col(self) -> str:
@@ -143,10 +145,23 @@ class Prepared:
             self._by_mask[key] = routing_entries(
                 self.net, mask, (ax, ay),
                 (self.origins["x"].to_numpy(), self.origins["y"].to_numpy()),
-                max_snap_m=MAX_SNAP_M)
+                max_snap_m=MAX_SNAP_M, base=self.plain_snaps())
             if mask is not None:
                 self._by_mask[key]["mask"] = mask
         return self._by_mask[key]
+
+    def plain_snaps(self) -> dict:
+        """Origins and access points snapped onto the whole network, once (``prepare`` does
+        it); each profile snaps again only the points whose segment it closes."""
+        assert self.net is not None and self.origins is not None and self._access is not None
+        p = self._plain
+        if p is None or p[0] is not self.origins or p[1] is not self._access:
+            ax, ay, _ = self._access
+            p = (self.origins, self._access, plain_snaps(
+                self.net, (ax, ay), (self.origins["x"].to_numpy(),
+                                     self.origins["y"].to_numpy()), max_snap_m=MAX_SNAP_M))
+            self._plain = p
+        return p[2]
 
 
 @dataclass(frozen=True)
@@ -267,14 +282,26 @@ def prepare(area: AreaData, *, taxonomy: Taxonomy | None = None,
         # none straddles the edge of the data (their homes all lie inside it)
         hexes["geometry"] = hexes.geometry.intersection(prep.extent.polygon())
         prep.areas = hexes.assign(wijkcode=None, inwoners=np.nan, inwoners_65plus=np.nan)
-        prep.origins = origins
+        prep.origins = _compact(origins)
         prep.area_kind = "h3"
         prep.demand = "woongebouwen"
         add_extent_columns(prep)
         prep.areas["dekking"] = 1.0
         notes.append("Geen buurtgrenzen: zeshoeken (H3) met woongebouwen uit OSM als schatting.")
+    if prep.origins is not None and prep._access is not None:
+        progress(0.95, "Woningen en plekken aan het netwerk koppelen")
+        prep.plain_snaps()
     progress(1.0, "Klaar")
     return prep
+
+
+def _compact(origins: pd.DataFrame) -> pd.DataFrame:
+    """Origins with their text columns (area code, kind) as categories: tens of thousands of
+    rows are filtered on every run, and taking rows of a categorical is ~50x cheaper than of
+    a (pyarrow) string column."""
+    text = [c for c in origins.columns if c != "geometry" and (
+        pd.api.types.is_string_dtype(origins[c]) or origins[c].dtype == object)]
+    return origins.astype({c: "category" for c in text})
 
 
 def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
@@ -302,7 +329,7 @@ def use_buurten(prep: Prepared, buurten: gpd.GeoDataFrame) -> None:
     origins, notes = origins_for_areas(prep.areas, homes, net, code="code", totals=totals,
                                        addresses=prep.addresses, landuse=prep.landuse)
     origins["w_homes"] = (origins["kind"] == "woongebouw").astype(float)
-    prep.origins = origins
+    prep.origins = _compact(origins)
     prep.notes += notes
     prep.area_notes = notes.detail
     prep.row_notes = [n for n in prep.row_notes if not n.kind.startswith("buurt_")] + [
@@ -327,15 +354,7 @@ def _use_mask(prep: Prepared, categories, spheres, period: Period | None) -> tup
 def _base_field(prep: Prepared, state: dict, use: np.ndarray) -> DistanceField:
     """The nearest-place field for one profile mask and one set of usable places (cached)."""
     assert prep.net is not None
-    fields: dict = state.setdefault("fields", {})
-    key = use.tobytes()
-    if key not in fields:
-        acc: Snapped = state["access"]
-        sources = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
-        if len(fields) >= FIELD_CACHE_SIZE:
-            fields.pop(next(iter(fields)))
-        fields[key] = nearest_sources(prep.net, sources, adjacency=state["adjacency"])
-    return fields[key]
+    return base_field(prep.net, state, use, cache_size=FIELD_CACHE_SIZE)
 
 
 def _scenario_places(prep: Prepared, scenario: Scenario) -> gpd.GeoDataFrame:
@@ -394,7 +413,10 @@ def run(
         places_all = pd.concat([prep.places, extra], ignore_index=True)
         owner = np.r_[owner, len(prep.places) + np.arange(len(extra))]
         keep = np.r_[keep, np.ones(len(extra), dtype=bool)]
-    dist, src = distances_at(prep.net, field_, state["origins"])
+    if scenario:
+        dist, src = distances_at(prep.net, field_, state["origins"])
+    else:  # the cached field's distances at the homes (the cycleway note reads them too)
+        dist, src = base_at_origins(prep.net, state, keep[owner], cache_size=FIELD_CACHE_SIZE)
     place_row = np.where(src >= 0, owner[np.maximum(src, 0)], -1)
     limit = profile.max_distance_m
     origins = prep.origins.assign(
@@ -403,7 +425,7 @@ def run(
     status = area_status(prep, origins, limit)
     origins = without_uncovered(prep, origins, status)
     dist = origins["dist_m"].to_numpy()
-    agg = aggregate_by_area(origins["area"].to_numpy(), origins[weight_col].to_numpy(), dist,
+    agg = aggregate_by_area(origins["area"], origins[weight_col].to_numpy(), dist,
                             limit, pd.Index(prep.areas["code"]))
     table = _result_table(prep, profile, agg, status)
     places = places_all[keep].copy()
@@ -474,13 +496,6 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame,
                   status: np.ndarray) -> gpd.GeoDataFrame:
     a = prep.areas
     assert a is not None
-    t = gpd.GeoDataFrame(
-        {"buurtcode": a["code"], "buurtnaam": a["naam"], "wijkcode": a["wijkcode"],
-         "inwoners": a["inwoners"], "inwoners_65plus": a["inwoners_65plus"],
-         "inwoners_65plus_geschat": (a["inwoners_65plus_geschat"].fillna(False).astype(bool)
-                                     if "inwoners_65plus_geschat" in a else False)},
-        geometry=a.geometry.values, crs=a.crs,
-    )
     within = agg["within"].to_numpy()
     total = agg["total"].to_numpy()
     counted = status != STATUS_OUT
@@ -492,25 +507,36 @@ def _result_table(prep: Prepared, profile: Profile, agg: pd.DataFrame,
     within_r = np.where(known, np.round(within), np.nan)
     beyond_r = np.where(known, np.round(total) - within_r, np.nan)
     suffix = DEMAND_SUFFIX[prep.demand]
-    t["binnen_bereik_65plus"] = within_r if suffix == "65plus" else np.nan
-    t["buiten_bereik_65plus"] = beyond_r if suffix == "65plus" else np.nan
-    t["aandeel_binnen_bereik"] = np.where(known, agg["share"].to_numpy(), np.nan)
-    t["mediaan_afstand_m"] = np.where(counted, np.round(agg["median_m"].to_numpy(dtype=float), 0),
-                                      np.nan)
-    t["profiel"] = profile.id
-    t["max_afstand_m"] = round(profile.max_distance_m, 1)
-    t["status"] = status
-    t["dekking"] = np.round(a["dekking"].to_numpy(dtype=float), 3)
+    n = len(a)
+    cols = {
+        "buurtcode": a["code"].to_numpy(), "buurtnaam": a["naam"].to_numpy(),
+        "wijkcode": a["wijkcode"].to_numpy(), "inwoners": a["inwoners"].to_numpy(),
+        "inwoners_65plus": a["inwoners_65plus"].to_numpy(),
+        "inwoners_65plus_geschat": (
+            a["inwoners_65plus_geschat"].fillna(False).astype(bool).to_numpy()
+            if "inwoners_65plus_geschat" in a else np.zeros(n, dtype=bool)),
+        "binnen_bereik_65plus": within_r if suffix == "65plus" else np.full(n, np.nan),
+        "buiten_bereik_65plus": beyond_r if suffix == "65plus" else np.full(n, np.nan),
+        "aandeel_binnen_bereik": np.where(known, agg["share"].to_numpy(), np.nan),
+        "mediaan_afstand_m": np.where(
+            counted, np.round(agg["median_m"].to_numpy(dtype=float), 0), np.nan),
+        "profiel": np.full(n, profile.id, dtype=object),
+        "max_afstand_m": np.full(n, round(profile.max_distance_m, 1)),
+        "status": status,
+        "dekking": np.round(a["dekking"].to_numpy(dtype=float), 3),
+    }
     if suffix != "65plus":
         if suffix == "woongebouwen":
-            t["woongebouwen"] = np.round(total)
-        t[f"binnen_bereik_{suffix}"] = within_r
-        t[f"buiten_bereik_{suffix}"] = beyond_r
-    t["p90_afstand_m"] = np.where(counted, np.round(agg["p90_m"].to_numpy(dtype=float), 0),
-                                  np.nan)
-    t["gebiedstype"] = "buurt" if prep.area_kind == "buurt" else "H3-zeshoek (schatting)"
-    t["telt"] = DEMAND_LABEL[prep.demand]
-    return t
+            cols["woongebouwen"] = np.round(total)
+        cols[f"binnen_bereik_{suffix}"] = within_r
+        cols[f"buiten_bereik_{suffix}"] = beyond_r
+    cols["p90_afstand_m"] = np.where(counted, np.round(agg["p90_m"].to_numpy(dtype=float), 0),
+                                     np.nan)
+    cols["gebiedstype"] = np.full(
+        n, "buurt" if prep.area_kind == "buurt" else "H3-zeshoek (schatting)", dtype=object)
+    cols["telt"] = np.full(n, DEMAND_LABEL[prep.demand], dtype=object)
+    return gpd.GeoDataFrame(pd.DataFrame(cols, index=a.index), geometry=a.geometry.values,
+                            crs=a.crs)
 
 
 def _headline(prep: Prepared, table: gpd.GeoDataFrame) -> dict:

@@ -18,40 +18,104 @@ from geo.network import WalkNetwork
 from geo.profiles import Profile, describe_rules, rules_report, walk_rules_of
 from geo.routing import (
     FRAGMENT_MAX_M,
+    DistanceField,
     SegmentGrid,
     Snapped,
     TargetedGrid,
     distances_at,
     nearest_sources,
     snap_targets,
+    snap_within,
 )
 from geo.walkrules import edge_rules
 from layers.fmt import fmt_int
 
 
 def routing_entries(net: WalkNetwork, mask: np.ndarray | None, access_xy: tuple, origins_xy:
-                    tuple, *, max_snap_m: float) -> dict:
+                    tuple, *, max_snap_m: float, base: dict | None = None) -> dict:
     """Adjacency, segment index and snapped origins/access points for one edge mask, snapping
-    onto snap targets only; ``fragments`` reports the parts left out and the homes moved."""
+    onto snap targets only; ``fragments`` reports the parts left out and the homes moved.
+
+    ``base``: the ``plain`` entry of the routing entries of a superset of ``mask`` (or of
+    :func:`plain_snaps`): the same points snapped onto more segments, so that only the points
+    whose segment ``mask`` closes are snapped again. The result keeps its own ``plain`` entry
+    (points on their nearest allowed segment, fragments included) for smaller masks.
+    """
     ax, ay = access_xy
     ox, oy = origins_xy
-    plain = SegmentGrid(net, mask)
-    acc0 = plain.snap(ax, ay, max_dist=max_snap_m)
-    targets, part = snap_targets(net, mask, acc0.edge[acc0.ok])
-    idx = TargetedGrid(net, mask, targets=targets)
+    if base is not None and base["grid"].edge_ids.size == (
+            net.n_edges if mask is None else int(np.count_nonzero(mask))):
+        plain = base  # the same segments: nothing to snap again
+    else:  # a view of the base's grid (nothing filed again), or a grid of its own
+        grid = SegmentGrid(net, mask) if base is None else base["grid"].masked(mask)
+        closed = None
+        if base is not None:
+            closed = np.zeros(net.n_edges, dtype=bool)
+            closed[base["grid"].edge_ids] = True
+            if mask is not None:
+                closed &= ~mask
+        plain = {"grid": grid, "mask": mask} | {
+            k: (grid.snap(*xy, max_dist=max_snap_m) if base is None else
+                snap_within(grid, *xy, base[k], max_dist=max_snap_m, closed=closed))
+            for k, xy in (("access", (ax, ay)), ("origins", (ox, oy)))}
+    acc0: Snapped = plain["access"]
+    adjacency = net.adjacency(mask)
+    targets, part = snap_targets(net, mask, acc0.edge[acc0.ok], adjacency=adjacency)
+    idx = TargetedGrid(net, mask, targets=targets, grid=plain["grid"])
+    origins, moved = idx.from_plain(ox, oy, plain["origins"], max_dist=max_snap_m)
     allowed = part >= 0
     frag = allowed & ~targets
     return {
-        "adjacency": net.adjacency(mask),
+        "adjacency": adjacency,
         "index": idx,
-        "origins": idx.snap(ox, oy, max_dist=max_snap_m),
-        "access": idx.snap(ax, ay, max_dist=max_snap_m),
+        "origins": origins,
+        "access": idx.from_plain(ax, ay, acc0, max_dist=max_snap_m)[0],
+        "plain": plain,
         "fragments": {
             "parts": int(len(np.unique(part[frag]))),
             "segments": int(frag.sum()),
-            "moved": idx.moved(ox, oy, max_dist=max_snap_m),
+            "moved": moved,
         },
     }
+
+
+def plain_snaps(net: WalkNetwork, access_xy: tuple, origins_xy: tuple, *,
+                max_snap_m: float) -> dict:
+    """Access points and origins snapped onto every segment of the network (the ``base`` of
+    :func:`routing_entries`): done once per prepared area, each profile then snaps again only
+    the points whose nearest segment it closes."""
+    grid = SegmentGrid(net, None)
+    return {"grid": grid, "mask": None,
+            "access": grid.snap(*access_xy, max_dist=max_snap_m),
+            "origins": grid.snap(*origins_xy, max_dist=max_snap_m)}
+
+
+def base_field(net: WalkNetwork, state: dict, use: np.ndarray, *,
+               cache_size: int = 16) -> DistanceField:
+    """The nearest-place field (no limit) of routing entries ``state`` with the access points
+    ``use`` (per access point, whether its place counts), cached in ``state`` per ``use``."""
+    fields: dict = state.setdefault("fields", {})
+    key = use.tobytes()
+    if key not in fields:
+        acc: Snapped = state["access"]
+        sources = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+        if len(fields) >= cache_size:
+            fields.pop(next(iter(fields)))
+        fields[key] = nearest_sources(net, sources, adjacency=state["adjacency"])
+    return fields[key]
+
+
+def base_at_origins(net: WalkNetwork, state: dict, use: np.ndarray, *,
+                    cache_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`geo.routing.distances_at` the origins of :func:`base_field` (cached alike)."""
+    at: dict = state.setdefault("at_origins", {})
+    key = use.tobytes()
+    if key not in at:
+        if len(at) >= cache_size:
+            at.pop(next(iter(at)))
+        at[key] = distances_at(net, base_field(net, state, use, cache_size=cache_size),
+                               state["origins"])
+    return at[key]
 
 
 def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *,
@@ -81,13 +145,15 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
         cache["state"] = routing_entries(
             net, base & ~er.cycleway, (ax, ay),
             (prep.origins["x"].to_numpy(), prep.origins["y"].to_numpy()),
-            max_snap_m=max_snap_m)
-    dists = []
-    for st in (state, cache["state"]):
-        acc: Snapped = st["access"]
-        src = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
-        field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
-        dists.append(distances_at(net, field, st["origins"])[0])
+            max_snap_m=max_snap_m, base=state.get("plain"))
+    # with cycleways: the profile's own distances (cached; run reads them too); without: one
+    # pass that stops at the limit
+    dists = [base_at_origins(net, state, use)[0]]
+    st = cache["state"]
+    acc: Snapped = st["access"]
+    src = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+    field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
+    dists.append(distances_at(net, field, st["origins"])[0])
     only = (dists[0] <= limit) & ~(dists[1] <= limit)
     if counted is not None:
         only &= counted

@@ -10,7 +10,7 @@ import numpy as np
 from geo.routing import SegmentIndex
 from geo.walkrules import Rule
 from layers.analysis import MAX_SNAP_M, run
-from layers.sensitivity import cycleway_sensitivity
+from layers.sensitivity import cycleway_sensitivity, routing_entries
 
 
 def _number(notes: list[str], start: str, pattern: str) -> int:
@@ -66,3 +66,37 @@ def test_sensitivity_is_cached_per_limit(demo_prepared, all_profiles):
     a = cycleway_sensitivity(prep, state, older, use, max_snap_m=MAX_SNAP_M)
     b = cycleway_sensitivity(prep, state, older.with_(minutes=30), use, max_snap_m=MAX_SNAP_M)
     assert a["segments"] == b["segments"] and a is not b
+
+
+def test_routing_entries_from_the_whole_network_snap_equal_a_fresh_snap(demo_prepared,
+                                                                          all_profiles):
+    """Each profile (and its network without fietspaden) snaps again only the points whose
+    segment it closes; that gives what snapping every point afresh gives."""
+    from geo.profiles import edge_mask, walk_rules_of
+    from geo.walkrules import edge_rules
+
+    prep = demo_prepared
+    net = prep.net
+    ax, ay, _ = prep._access
+    oxy = (prep.origins["x"].to_numpy(), prep.origins["y"].to_numpy())
+    base = prep.plain_snaps()
+    checked = 0
+    for profile in all_profiles.values():
+        mask = edge_mask(net, profile)
+        full = np.ones(net.n_edges, dtype=bool) if mask is None else mask
+        cyc = edge_rules(net, walk_rules_of(profile)).cycleway
+        for m, b in ((mask, base), (full & ~cyc, None)):
+            if b is None:  # the profile's own entries are the base of its fietspad-free net
+                b = routing_entries(net, mask, (ax, ay), oxy, max_snap_m=MAX_SNAP_M,
+                                    base=base)["plain"]
+            fresh = routing_entries(net, m, (ax, ay), oxy, max_snap_m=MAX_SNAP_M)
+            got = routing_entries(net, m, (ax, ay), oxy, max_snap_m=MAX_SNAP_M, base=b)
+            for k in ("origins", "access"):
+                f, g = fresh[k], got[k]
+                assert np.array_equal(f.ok, g.ok)
+                assert np.allclose(f.dist[f.ok], g.dist[g.ok], atol=1e-6)
+                assert (g.dist[~g.ok] <= f.dist[~f.ok] + 1e-6).all()  # a lower bound there
+            assert np.array_equal(fresh["fragments"]["moved"], got["fragments"]["moved"])
+            assert fresh["fragments"]["parts"] == got["fragments"]["parts"]
+            checked += int(m is not None)
+    assert checked >= len(all_profiles)  # masks were exercised, not only the whole network
