@@ -97,7 +97,10 @@ def _grouped_quantile(code: np.ndarray, w: np.ndarray, d: np.ndarray, qs: tuple[
     c, dv, wv = code[keep], d[keep], w[keep]
     if len(c) == 0:
         return outs
-    order = np.lexsort((dv, c))
+    # by area, then distance: one float sort (ties in distance share their value, so their
+    # order does not change a quantile); unreachable (inf) last within the area
+    span = float(np.max(dv[np.isfinite(dv)], initial=0.0)) + 1.0
+    order = np.argsort(c * (2.0 * span) + np.where(np.isfinite(dv), dv, span))
     c, dv, wv = c[order], dv[order], wv[order]
     counts = np.bincount(c, minlength=n)
     ends = np.cumsum(counts)

@@ -201,8 +201,8 @@ def rules_report(net: WalkNetwork, profile: Profile) -> dict:
         r = rules[int(i)]
         label = r.label() + (" (trottoir/voetpad ernaast)" if r.walk == "no_sidepath" else "")
         closed[label] = closed.get(label, 0) + int(n)
-    sidepath = np.array([rules[i].walk == "no_sidepath" if i >= 0 else False
-                         for i in er.rule.tolist()], dtype=bool)
+    is_sidepath = np.array([r.walk == "no_sidepath" for r in rules] + [False], dtype=bool)
+    sidepath = is_sidepath[er.rule]  # rule -1 (none) reads the appended False
     return {"closed": closed, "cycleway_open": int(er.cycleway.sum()),
             "cycleway_closed_sidepath": int((sidepath & ~er.allowed).sum()),
             "missing_tags": list(er.missing)}

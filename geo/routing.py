@@ -662,12 +662,13 @@ def distances_at(net: WalkNetwork, field: DistanceField, points: Snapped) -> tup
         order = np.argsort(s.edge[s_ok], kind="stable")
         s_sorted = s_ok[order]
         s_edges = s.edge[s_sorted]
-        lo = np.searchsorted(s_edges, p.edge, side="left")
-        hi = np.searchsorted(s_edges, p.edge, side="right")
-        js = np.nonzero(hi > lo)[0]  # points on a segment that carries sources
+        carries = np.zeros(net.n_edges, dtype=bool)
+        carries[s_edges] = True
+        js = np.nonzero(carries[p.edge])[0]  # points on a segment that carries sources
         if len(js):
-            n_c = hi[js] - lo[js]
-            cand = s_sorted[_ragged(lo[js], n_c)]
+            lo = np.searchsorted(s_edges, p.edge[js], side="left")
+            n_c = np.searchsorted(s_edges, p.edge[js], side="right") - lo
+            cand = s_sorted[_ragged(lo, n_c)]
             j = np.repeat(js, n_c)
             direct = (p.dist[j] + s.dist[cand]
                       + np.abs(p.t[j] - s.t[cand]) * net.edge_len[p.edge[j]])

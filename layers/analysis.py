@@ -419,19 +419,22 @@ def run(
         dist, src = base_at_origins(prep.net, state, keep[owner], cache_size=FIELD_CACHE_SIZE)
     place_row = np.where(src >= 0, owner[np.maximum(src, 0)], -1)
     limit = profile.max_distance_m
-    origins = prep.origins.assign(
-        dist_m=dist, tijd_min=dist / (profile.speed_kmh * 1000.0 / 60.0), place_row=place_row)
     weight_col = prep.weight_col
-    status = area_status(prep, origins, limit)
-    origins = without_uncovered(prep, origins, status)
+    status = area_status(prep, prep.origins, limit)
+    origins = without_uncovered(prep, status, dist_m=dist, place_row=place_row,
+                                tijd_min=dist / (profile.speed_kmh * 1000.0 / 60.0))
     dist = origins["dist_m"].to_numpy()
-    agg = aggregate_by_area(origins["area"], origins[weight_col].to_numpy(), dist,
-                            limit, pd.Index(prep.areas["code"]))
+    weight = origins[weight_col].to_numpy(dtype=float)
+    agg = aggregate_by_area(origins["area"], weight, dist, limit, pd.Index(prep.areas["code"]))
     table = _result_table(prep, profile, agg, status)
-    places = places_all[keep].copy()
-    within = origins[origins["dist_m"] <= limit].groupby("place_row")[weight_col].sum()
-    places["binnen_bereik"] = within.reindex(np.nonzero(keep)[0]).fillna(0.0).to_numpy()
-    places["row"] = np.nonzero(keep)[0]
+    kept = np.nonzero(keep)[0]
+    places = places_all.iloc[kept].copy()
+    pr = origins["place_row"].to_numpy()
+    reached = (dist <= limit) & (pr >= 0)
+    within = np.bincount(pr[reached], weights=np.nan_to_num(weight[reached]),
+                         minlength=len(places_all))
+    places["binnen_bereik"] = within[kept]
+    places["row"] = kept
     choices = Choices(profile, categories, spheres, period, scenario)
     unused: list[Note] = []
     notes = list(prep.notes) + _run_notes(prep, state, field_, dist, keep, unknown_hours,

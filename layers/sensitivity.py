@@ -139,24 +139,30 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
            None if counted is None else counted.tobytes())
     if key in cache:
         return cache[key]
-    if "state" not in cache:
+    # with cycleways: the profile's own distances (cached; run reads them too)
+    base_dist = base_at_origins(net, state, use)[0]
+    within = base_dist <= limit
+    if counted is not None:
+        within &= counted
+    # without: only origins within reach can lose it, so only they are snapped again onto the
+    # network without fietspaden; one pass that stops at the limit
+    rows = np.nonzero(within)[0]
+    if "state" not in cache or not np.array_equal(cache["state"][0], rows):
         base = np.ones(net.n_edges, dtype=bool) if "mask" not in state else state["mask"]
         ax, ay, _ = prep._access
-        cache["state"] = routing_entries(
+        plain = state.get("plain")
+        if plain is not None:
+            plain = plain | {"origins": plain["origins"].subset(rows)}
+        cache["state"] = (rows, routing_entries(
             net, base & ~er.cycleway, (ax, ay),
-            (prep.origins["x"].to_numpy(), prep.origins["y"].to_numpy()),
-            max_snap_m=max_snap_m, base=state.get("plain"))
-    # with cycleways: the profile's own distances (cached; run reads them too); without: one
-    # pass that stops at the limit
-    dists = [base_at_origins(net, state, use)[0]]
-    st = cache["state"]
+            (prep.origins["x"].to_numpy()[rows], prep.origins["y"].to_numpy()[rows]),
+            max_snap_m=max_snap_m, base=plain))
+    st = cache["state"][1]
     acc: Snapped = st["access"]
     src = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
     field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
-    dists.append(distances_at(net, field, st["origins"])[0])
-    only = (dists[0] <= limit) & ~(dists[1] <= limit)
-    if counted is not None:
-        only &= counted
+    only = np.zeros(len(within), dtype=bool)
+    only[rows] = ~(distances_at(net, field, st["origins"])[0] <= limit)
     w = np.nan_to_num(prep.origins[prep.weight_col].to_numpy(dtype=float))
     out = {"homes": int(only.sum()), "weight": float(w[only].sum()),
            "segments": int(er.cycleway.sum())}

@@ -87,20 +87,22 @@ def add_extent_columns(prep: Prepared) -> None:
             "cijfers binnen/buiten bereik voor die buurten.")
 
 
-def without_uncovered(prep: Prepared, origins: pd.DataFrame, status: np.ndarray) -> pd.DataFrame:
-    """Origins in areas the data does not cover keep no weight and no distance, so nothing
+def without_uncovered(prep: Prepared, status: np.ndarray, **columns: np.ndarray) -> pd.DataFrame:
+    """``prep.origins`` with ``columns`` (``dist_m``, ``tijd_min``, ``place_row``) added, where
+    origins in areas the data does not cover keep no weight and no distance, so nothing
     downstream (totals, places' reach, gap areas, suggestions, medians) counts them."""
-    assert prep.areas is not None
+    assert prep.areas is not None and prep.origins is not None
+    origins = prep.origins
     pos = positions_in(pd.Index(prep.areas["code"]), origins["area"])
     gone = (pos >= 0) & (np.r_[status, None][pos] == STATUS_OUT)
-    if not gone.any():
-        return origins
-    new = {col: np.where(gone, 0.0, origins[col].to_numpy(dtype=float))
-           for col in ("w_demand", "w_homes") if col in origins}
-    new |= {col: np.where(gone, np.nan, origins[col].to_numpy(dtype=float))
-            for col in ("dist_m", "tijd_min")}
-    new["place_row"] = np.where(gone, -1, origins["place_row"].to_numpy())
-    return origins.assign(**new)
+    if gone.any():
+        columns |= {col: np.where(gone, 0.0, origins[col].to_numpy(dtype=float))
+                    for col in ("w_demand", "w_homes") if col in origins}
+        columns |= {col: np.where(gone, np.nan, np.asarray(columns[col], dtype=float))
+                    for col in ("dist_m", "tijd_min") if col in columns}
+        if "place_row" in columns:
+            columns["place_row"] = np.where(gone, -1, columns["place_row"])
+    return origins.assign(**columns)
 
 
 def refuse_if_elsewhere(prep: Prepared, extract) -> None:
