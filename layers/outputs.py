@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage import aggregate_by_area
+from geo.discs import disc_union
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
 from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
 from layers.choice import choice_table, origin_columns, wijk_choice
@@ -290,8 +291,8 @@ def service_area_layer(result: Result, *, nearest_only: bool = False,
 
 def gap_layer(result: Result) -> gpd.GeoDataFrame:
     """Residential land beyond reach: homes (or other origins) farther than the limit, each
-    drawn as a disc of :data:`GAP_BUFFER_M`, dissolved into separate areas with the counted
-    residents (or buildings) in each."""
+    drawn as a disc of :data:`GAP_BUFFER_M`, dissolved into separate areas (cut to the buurten)
+    with the counted residents (or buildings) in each; see :func:`geo.discs.disc_union`."""
     if "gaps" in result.cache:
         return result.cache["gaps"]
     prep = result.prepared
@@ -303,11 +304,16 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     if far.empty:
         out = gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=crs)
     else:
-        pts = shapely.points(far["x"].to_numpy(), far["y"].to_numpy())
-        merged = shapely.union_all(shapely.buffer(pts, GAP_BUFFER_M, quad_segs=4))
+        x, y = far["x"].to_numpy(), far["y"].to_numpy()
+        pts = shapely.points(x, y)
+        parts = disc_union(x, y, GAP_BUFFER_M)  # the dissolved discs, 5-10x faster than buffers
         if prep.areas is not None and prep.area_kind == "buurt":
-            merged = shapely.intersection(merged, shapely.union_all(prep.areas.geometry.values))
-        parts = shapely.get_parts(merged)
+            land = shapely.union_all(prep.areas.geometry.values)
+            shapely.prepare(land)
+            clip = ~shapely.contains_properly(land, parts)
+            parts = np.concatenate([parts[~clip], shapely.get_parts(
+                shapely.intersection(parts[clip], land))])
+            parts = parts[shapely.get_type_id(parts) == 3]
         parts = parts[shapely.area(parts) > 0]
         # the tree holds the homes and each area is tested once, prepared: much faster than
         # testing each home against the tree of large areas

@@ -1,0 +1,121 @@
+"""The union of equal discs around many points, as polygons, without buffering each point.
+
+Buffering the 25,000 homes beyond reach in Delft by 30 m and dissolving the discs with
+:func:`shapely.union_all` takes 0.6-0.9 s. This module contours a distance field instead: on a
+grid of spacing ``cell`` it computes, at each node near a point, the exact distance to the
+nearest point, and traces the line where that distance equals the radius (marching squares
+with :mod:`contourpy`, as matplotlib's ``contourf`` does). Along each grid edge the line is
+placed by linear interpolation, so the outline runs through points on the true circles: a
+lone disc gets about ``8 * radius / cell`` vertices (24 at the default ``cell = radius / 3``)
+and 2.3 % less area than the circle (the 16-segment buffer it replaces: 2.6 % less). Where
+two circles meet, the outline cuts straight across the notch between them, up to about a
+cell deep; over the 25,000 Delft discs the traced land differs from the buffer union by 1-2 %.
+
+A grid cannot see a gap between two discs much narrower than a cell, so the separate areas are
+fixed exactly: points whose discs overlap or touch (at most ``2 * radius`` apart, directly or
+through other points) form a group (a k-d tree and connected components), and a traced
+polygon that holds points of more than one group is traced again, group by group. Two areas
+are therefore never joined across a gap. The other way round, two discs that overlap by less
+than about a metre may come out as two polygons, as they do with a 16-segment buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+#: Grid nodes at most per trace (the field is float64: 200 MB); the cell grows beyond that.
+MAX_NODES = 25_000_000
+
+
+def disc_groups(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+    """Group label (0, 1, ...) per point: points whose discs of ``radius`` overlap or touch,
+    directly or through other points, share a label (the parts of the exact union)."""
+    n = len(x)
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(2 * radius, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+                       shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def disc_union(x: np.ndarray, y: np.ndarray, radius: float, *,
+               cell: float | None = None) -> np.ndarray:
+    """Polygons (a numpy array of shapely Polygons, with holes) covering the places within
+    ``radius`` of a point ``(x, y)``, in the points' units (metres). No polygon holds points
+    of two groups (:func:`disc_groups`); each point lies inside a polygon.
+
+    ``cell`` is the grid spacing (default ``radius / 3``): the outline lies within about a
+    cell of the exact union (see the module docstring). It grows by itself when the points
+    span more than :data:`MAX_NODES` grid nodes."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if radius <= 0:
+        raise ValueError("radius must be positive")
+    if len(x) == 0:
+        return np.empty(0, dtype=object)
+    cell = float(cell or radius / 3.0)
+    groups = disc_groups(x, y, radius)
+    polys = _trace(x, y, radius, cell)
+    gi, pi = shapely.STRtree(shapely.points(x, y)).query(polys, predicate="intersects")
+    per = np.zeros(len(polys), dtype=np.int64)
+    pair = np.unique(np.column_stack([gi, groups[pi]]), axis=0)
+    np.add.at(per, pair[:, 0], 1)
+    mixed = per > 1
+    out = [polys[~mixed]]
+    for g in np.unique(pair[mixed[pair[:, 0]], 1]):
+        sel = groups == g
+        out.append(_trace(x[sel], y[sel], radius, cell))
+    return np.concatenate(out)
+
+
+def _trace(x: np.ndarray, y: np.ndarray, radius: float, cell: float) -> np.ndarray:
+    """Polygons where the distance to the nearest point is at most ``radius``, traced on a
+    grid aligned to multiples of ``cell`` (so every trace of the same points is the same)."""
+    import contourpy
+
+    k = int(np.ceil(radius / cell)) + 1  # window half-size in cells: reaches radius + cell
+    while (max(np.ptp(x), np.ptp(y)) / cell + 2 * k + 4) ** 2 > MAX_NODES:
+        cell *= 1.5
+        k = int(np.ceil(radius / cell)) + 1
+    # a border of k + 1 cells beyond the points keeps every outline closed
+    x0 = (np.floor(x.min() / cell) - k - 1) * cell
+    y0 = (np.floor(y.min() / cell) - k - 1) * cell
+    nx = int(np.ceil((x.max() - x0) / cell)) + k + 2
+    ny = int(np.ceil((y.max() - y0) / cell)) + k + 2
+    # Each node in a point's window gets its exact distance to the nearest point. A node with a
+    # true distance up to radius + cell (all that the tracing reads: one step from the outline)
+    # lies in its nearest point's window; every other node keeps a value above the radius.
+    far = radius + 2 * cell
+    field = np.full(ny * nx, far)
+    ix = np.floor((x - x0) / cell).astype(np.int64)
+    iy = np.floor((y - y0) / cell).astype(np.int64)
+    ox, oy = (a.ravel() for a in np.meshgrid(np.arange(-k, k + 2), np.arange(-k, k + 2)))
+    # the window is round: offsets whose node can lie within radius + cell of a point in the
+    # cell [0, 1) x [0, 1) (a square window would hold 60 % more nodes)
+    gap = np.hypot(np.maximum(0, np.maximum(-ox, ox - 1)), np.maximum(0, np.maximum(-oy, oy - 1)))
+    ox, oy = ox[gap * cell <= radius + cell], oy[gap * cell <= radius + cell]
+    bx, by = x0 + ix * cell - x, y0 + iy * cell - y  # from each point to its cell's corner
+    base = iy * nx + ix
+    step = max(1, 2_000_000 // len(ox))  # keeps the temporary arrays near 100 MB
+    for s in range(0, len(x), step):
+        ex = bx[s:s + step, None] + ox * cell
+        ey = by[s:s + step, None] + oy * cell
+        d2 = ex * ex + ey * ey
+        near = d2 < far * far
+        np.minimum.at(field, (base[s:s + step, None] + (oy * nx + ox))[near], np.sqrt(d2[near]))
+    gen = contourpy.contour_generator(
+        np.arange(nx) * cell + x0, np.arange(ny) * cell + y0, field.reshape(ny, nx),
+        name="serial", fill_type=contourpy.FillType.OuterOffset)
+    points, offsets = gen.filled(-1.0, radius)
+    polys = np.array([shapely.Polygon(pts[offs[0]:offs[1]],
+                                      [pts[a:b] for a, b in zip(offs[1:-1], offs[2:],
+                                                                strict=True)])
+                      for pts, offs in zip(points, offsets, strict=True)], dtype=object)
+    bad = ~shapely.is_valid(polys)
+    if bad.any():  # an outline pinched at one node; keep the output valid
+        fixed = shapely.get_parts(shapely.make_valid(polys[bad]))
+        polys = np.concatenate([polys[~bad], fixed[shapely.get_type_id(fixed) == 3]])
+    return polys
