@@ -8,6 +8,8 @@ true. Municipal totals are always computed from the raw numbers.
 
 from __future__ import annotations
 
+import weakref
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -308,8 +310,7 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
         pts = shapely.points(x, y)
         parts = disc_union(x, y, GAP_BUFFER_M)  # the dissolved discs, 5-10x faster than buffers
         if prep.areas is not None and prep.area_kind == "buurt":
-            land = shapely.union_all(prep.areas.geometry.values)
-            shapely.prepare(land)
+            land = _land(prep.areas)
             clip = ~shapely.contains_properly(land, parts)
             parts = np.concatenate([parts[~clip], shapely.get_parts(
                 shapely.intersection(parts[clip], land))])
@@ -323,8 +324,9 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
         first[pi[order]] = gi[order]  # a home on a border counts once (in the first area)
         w = far[wcol].to_numpy()
         count = np.bincount(first[first >= 0], weights=w[first >= 0], minlength=len(parts))
-        codes = pd.Series(far["area"].to_numpy()[first >= 0]).groupby(first[first >= 0]).agg(
-            lambda s: ",".join(sorted(set(map(str, s)))))
+        pairs = pd.DataFrame({"gap": first, "code": far["area"].astype(str).to_numpy()})
+        codes = (pairs[first >= 0].drop_duplicates().sort_values(["gap", "code"])
+                 .groupby("gap")["code"].agg(",".join))
         out = gpd.GeoDataFrame(
             {"gat_id": np.arange(1, len(parts) + 1), "buiten_bereik": np.round(count),
              "oppervlakte_ha": np.round(shapely.area(parts) / 1e4, 2),
@@ -337,6 +339,21 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     out["profiel"] = result.profile.id
     result.cache["gaps"] = out
     return out
+
+
+_LAND: dict[int, tuple[weakref.ref, shapely.Geometry]] = {}
+
+
+def _land(areas: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The union of the areas, prepared; made once per areas table (not per result)."""
+    made = _LAND.get(id(areas))
+    if made is None or made[0]() is not areas:
+        land = shapely.union_all(areas.geometry.values)
+        shapely.prepare(land)
+        for k in [k for k, (ref, _) in _LAND.items() if ref() is None]:
+            del _LAND[k]
+        made = _LAND[id(areas)] = (weakref.ref(areas), land)
+    return made[1]
 
 
 def _export_crs(crs):
