@@ -12,10 +12,10 @@ two circles meet, the outline cuts straight across the notch between them, up to
 cell deep; over the 25,000 Delft discs the traced land differs from the buffer union by 1-2 %.
 
 A grid cannot see a gap between two discs much narrower than a cell, so the separate areas are
-fixed exactly: points whose discs overlap or touch (at most ``2 * radius`` apart, directly or
-through other points) form a group (a k-d tree and connected components), and a traced
-polygon that holds points of more than one group is traced again, group by group. Two areas
-are therefore never joined across a gap. The other way round, two discs that overlap by less
+fixed exactly first: points whose discs overlap or touch (at most ``2 * radius`` apart,
+directly or through other points) form a group (a k-d tree and connected components). Groups
+are traced in a few batches, and within a batch no two groups come near the same grid node,
+so two areas are never joined across a gap. The other way round, two discs that overlap by less
 than about a metre may come out as two polygons, as they do with a 16-segment buffer.
 """
 
@@ -57,18 +57,32 @@ def disc_union(x: np.ndarray, y: np.ndarray, radius: float, *,
     if len(x) == 0:
         return np.empty(0, dtype=object)
     cell = float(cell or radius / 3.0)
+    while (max(np.ptp(x), np.ptp(y)) + 2 * radius) / cell + 8 > np.sqrt(MAX_NODES):
+        cell *= 1.5  # a batch spans at most all points: its grid stays within MAX_NODES
     groups = disc_groups(x, y, radius)
-    polys = _trace(x, y, radius, cell)
-    gi, pi = shapely.STRtree(shapely.points(x, y)).query(polys, predicate="intersects")
-    per = np.zeros(len(polys), dtype=np.int64)
-    pair = np.unique(np.column_stack([gi, groups[pi]]), axis=0)
-    np.add.at(per, pair[:, 0], 1)
-    mixed = per > 1
-    out = [polys[~mixed]]
-    for g in np.unique(pair[mixed[pair[:, 0]], 1]):
-        sel = groups == g
-        out.append(_trace(x[sel], y[sel], radius, cell))
-    return np.concatenate(out)
+    batches = _batches(x, y, groups, radius + 2 * cell)
+    return np.concatenate([_trace(x[sel], y[sel], radius, cell) for sel in batches])
+
+
+def _batches(x: np.ndarray, y: np.ndarray, groups: np.ndarray, pad: float) -> list[np.ndarray]:
+    """Masks of points, group by group, sorted into as few batches as a greedy pass finds:
+    in a batch, the boxes around two groups (each ``pad`` beyond its points) never overlap,
+    so their points never share a grid node and cannot be joined by one outline."""
+    n = groups.max() + 1
+    lo_x, lo_y = np.full(n, np.inf), np.full(n, np.inf)
+    hi_x, hi_y = np.full(n, -np.inf), np.full(n, -np.inf)
+    np.minimum.at(lo_x, groups, x - pad)
+    np.minimum.at(lo_y, groups, y - pad)
+    np.maximum.at(hi_x, groups, x + pad)
+    np.maximum.at(hi_y, groups, y + pad)
+    batch = np.full(n, -1)
+    for i in np.argsort(-(hi_x - lo_x) * (hi_y - lo_y), kind="stable"):  # largest first
+        clash = ((batch >= 0) & (lo_x[i] < hi_x) & (lo_x < hi_x[i]) & (lo_y[i] < hi_y)
+                 & (lo_y < hi_y[i]))
+        taken = np.zeros(n + 1, dtype=bool)
+        taken[batch[clash]] = True
+        batch[i] = np.argmin(taken)
+    return [batch[groups] == b for b in range(batch.max() + 1)]
 
 
 def _trace(x: np.ndarray, y: np.ndarray, radius: float, cell: float) -> np.ndarray:
@@ -77,9 +91,6 @@ def _trace(x: np.ndarray, y: np.ndarray, radius: float, cell: float) -> np.ndarr
     import contourpy
 
     k = int(np.ceil(radius / cell)) + 1  # window half-size in cells: reaches radius + cell
-    while (max(np.ptp(x), np.ptp(y)) / cell + 2 * k + 4) ** 2 > MAX_NODES:
-        cell *= 1.5
-        k = int(np.ceil(radius / cell)) + 1
     # a border of k + 1 cells beyond the points keeps every outline closed
     x0 = (np.floor(x.min() / cell) - k - 1) * cell
     y0 = (np.floor(y.min() / cell) - k - 1) * cell
