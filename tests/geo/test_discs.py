@@ -43,7 +43,9 @@ def test_traced_union_is_the_buffer_union_in_the_same_parts(n, span, seed, offse
     holds = shapely.contains(polys[:, None], pts[None, :])
     assert (holds.sum(axis=0) == 1).all()
     groups = connected_components(cdist(np.c_[x, y], np.c_[x, y]) <= 2 * R, directed=False)[1]
-    assert np.array_equal(disc_groups(x, y, R), groups)
+    got_groups = disc_groups(x, y, R)  # the same partition (labels may differ)
+    assert len(set(zip(got_groups, groups, strict=True))) == len(set(groups)) == len(
+        set(got_groups))
     for row in holds:
         assert len(np.unique(groups[row])) == 1
 
