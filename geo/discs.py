@@ -21,6 +21,8 @@ than about a metre may come out as two polygons, as they do with a 16-segment bu
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
@@ -34,6 +36,8 @@ MAX_NODES = 25_000_000
 def disc_groups(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
     """Group label (0, 1, ...) per point: points whose discs of ``radius`` overlap or touch,
     directly or through other points, share a label (the parts of the exact union)."""
+    if len(x) == 0:
+        return np.empty(0, dtype=np.int64)
     # Points in one square of side radius * sqrt(2) (diagonal 2 * radius) all touch, so the
     # graph is built between squares: a third of the point pairs, each square pair once.
     side = radius * np.sqrt(2) * (1 - 1e-9)
@@ -128,7 +132,8 @@ def _trace(x: np.ndarray, y: np.ndarray, radius: float, cell: float) -> np.ndarr
     gen = contourpy.contour_generator(
         np.arange(nx) * cell + x0, np.arange(ny) * cell + y0, field.reshape(ny, nx),
         name="serial", fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = gen.filled(-1.0, radius)
+    filled = gen.filled(-1.0, radius)  # OuterOffset: (points, offsets) per outer ring
+    points, offsets = cast(list[np.ndarray], filled[0]), cast(list[np.ndarray], filled[1])
     polys = np.array([shapely.Polygon(pts[offs[0]:offs[1]],
                                       [pts[a:b] for a, b in zip(offs[1:-1], offs[2:],
                                                                 strict=True)])
