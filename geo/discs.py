@@ -29,8 +29,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-#: Grid nodes at most per trace (the field is float64: 200 MB); the cell grows beyond that.
-MAX_NODES = 25_000_000
+#: Grid nodes at most per trace (its field in float64: 64 MB). A group of points too large for
+#: this at the requested cell gets a coarser cell (for all groups, at most half the radius);
+#: a gemeente-wide spread of small groups is traced in more batches instead.
+MAX_NODES = 8_000_000
 
 
 def disc_groups(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
@@ -60,8 +62,8 @@ def disc_union(x: np.ndarray, y: np.ndarray, radius: float, *,
     of two groups (:func:`disc_groups`); each point lies inside a polygon.
 
     ``cell`` is the grid spacing (default ``radius / 3``): the outline lies within about a
-    cell of the exact union (see the module docstring). It grows by itself when the points
-    span more than :data:`MAX_NODES` grid nodes."""
+    cell of the exact union (see the module docstring). It grows by itself when one group of
+    touching discs spans more than :data:`MAX_NODES` grid nodes."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if radius <= 0:
@@ -69,31 +71,54 @@ def disc_union(x: np.ndarray, y: np.ndarray, radius: float, *,
     if len(x) == 0:
         return np.empty(0, dtype=object)
     cell = float(cell or radius / 3.0)
-    while (max(np.ptp(x), np.ptp(y)) + 2 * radius) / cell + 8 > np.sqrt(MAX_NODES):
-        cell *= 1.5  # a batch spans at most all points: its grid stays within MAX_NODES
     groups = disc_groups(x, y, radius)
-    batches = _batches(x, y, groups, radius + 2 * cell)
-    return np.concatenate([_trace(x[sel], y[sel], radius, cell) for sel in batches])
-
-
-def _batches(x: np.ndarray, y: np.ndarray, groups: np.ndarray, pad: float) -> list[np.ndarray]:
-    """Masks of points, group by group, sorted into as few batches as a greedy pass finds:
-    in a batch, the boxes around two groups (each ``pad`` beyond its points) never overlap,
-    so their points never share a grid node and cannot be joined by one outline."""
     n = groups.max() + 1
     lo_x, lo_y = np.full(n, np.inf), np.full(n, np.inf)
     hi_x, hi_y = np.full(n, -np.inf), np.full(n, -np.inf)
-    np.minimum.at(lo_x, groups, x - pad)
-    np.minimum.at(lo_y, groups, y - pad)
-    np.maximum.at(hi_x, groups, x + pad)
-    np.maximum.at(hi_y, groups, y + pad)
+    np.minimum.at(lo_x, groups, x)
+    np.minimum.at(lo_y, groups, y)
+    np.maximum.at(hi_x, groups, x)
+    np.maximum.at(hi_y, groups, y)
+    # a group too large for the grid: a coarser one for all, but never coarser than half the
+    # radius (beyond that a lone disc could fall between the nodes); then the grid is larger
+    while (_nodes(hi_x - lo_x, hi_y - lo_y, radius, cell).max() > MAX_NODES
+           and cell * 1.5 <= radius / 2):
+        cell *= 1.5
+    box = (lo_x, lo_y, hi_x, hi_y)
+    return np.concatenate([_trace(x[sel], y[sel], radius, cell)
+                           for sel in _batches(groups, box, radius, cell)])
+
+
+def _nodes(width, height, radius: float, cell: float):
+    """Grid nodes of a trace whose points span ``width`` x ``height`` (see :func:`_trace`)."""
+    k = np.ceil(radius / cell) + 1
+    return (width / cell + 2 * k + 4) * (height / cell + 2 * k + 4)
+
+
+def _batches(groups: np.ndarray, box: tuple, radius: float, cell: float) -> list[np.ndarray]:
+    """Masks of points, group by group, sorted into as few batches as a greedy pass finds: in a
+    batch the boxes around two groups (their points' box, ``radius + 2 * cell`` wider on every
+    side) never overlap, so their points never share a grid node and cannot be joined by one
+    outline, and the batch's grid stays within :data:`MAX_NODES`."""
+    pad = radius + 2 * cell
+    lo_x, lo_y, hi_x, hi_y = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
+    n = len(lo_x)
     batch = np.full(n, -1)
+    # each batch's box (where its grid lies)
+    b_lo_x, b_lo_y = np.full(n, np.inf), np.full(n, np.inf)
+    b_hi_x, b_hi_y = np.full(n, -np.inf), np.full(n, -np.inf)
     for i in np.argsort(-(hi_x - lo_x) * (hi_y - lo_y), kind="stable"):  # largest first
         clash = ((batch >= 0) & (lo_x[i] < hi_x) & (lo_x < hi_x[i]) & (lo_y[i] < hi_y)
                  & (lo_y < hi_y[i]))
         taken = np.zeros(n + 1, dtype=bool)
         taken[batch[clash]] = True
-        batch[i] = np.argmin(taken)
+        w = np.maximum(b_hi_x, hi_x[i]) - np.minimum(b_lo_x, lo_x[i])
+        h = np.maximum(b_hi_y, hi_y[i]) - np.minimum(b_lo_y, lo_y[i])
+        taken[:n] |= np.isfinite(b_lo_x) & (_nodes(w, h, 0.0, cell) > MAX_NODES)
+        b = int(np.argmin(taken))  # the first batch free for it (an empty one at worst)
+        batch[i] = b
+        b_lo_x[b], b_lo_y[b] = min(b_lo_x[b], lo_x[i]), min(b_lo_y[b], lo_y[i])
+        b_hi_x[b], b_hi_y[b] = max(b_hi_x[b], hi_x[i]), max(b_hi_y[b], hi_y[i])
     return [batch[groups] == b for b in range(batch.max() + 1)]
 
 

@@ -63,3 +63,26 @@ def test_a_ring_of_discs_leaves_a_hole_and_no_points_give_nothing():
     assert len(got) == 1 and len(got[0].interiors) == 1
     assert got[0].interiors[0].convex_hull.contains(shapely.Point(0, 0))
     assert len(disc_union(np.empty(0), np.empty(0), R)) == 0
+
+
+def test_a_small_grid_limit_gives_the_same_areas_in_more_traces(monkeypatch):
+    """Groups spread far apart are traced in batches whose grids stay small; a group too large
+    for the grid gets a coarser cell (at most half the radius, so no disc falls between the
+    nodes). Either way every point is in exactly one polygon."""
+    import geo.discs as discs
+
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0, 50_000, (12, 2))
+    xy = np.concatenate([c + rng.uniform(0, 250, (20, 2)) for c in centres])
+    x, y = xy[:, 0], xy[:, 1]
+    default = disc_union(x, y, R)
+    monkeypatch.setattr(discs, "MAX_NODES", 20_000)  # a 141 x 141 grid at most
+    small = disc_union(x, y, R)
+    assert np.isclose(shapely.area(small).sum(), shapely.area(default).sum(), rtol=1e-9)
+    monkeypatch.setattr(discs, "MAX_NODES", 500)  # too small for a group: coarser cell
+    coarse = disc_union(x, y, R)
+    for polys in (default, small, coarse):
+        assert shapely.is_valid(polys).all()
+        holds = shapely.contains(polys[:, None], shapely.points(x, y)[None, :])
+        assert (holds.sum(axis=0) == 1).all()
+    assert len(default) == len(small) == len(coarse) == len(np.unique(disc_groups(x, y, R)))
