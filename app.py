@@ -351,10 +351,12 @@ def _downloads(result: Result, area: AreaData, suggestions) -> None:
     per = "per buurt" if result.prepared.area_kind == "buurt" else "per zeshoek"
     stem = f"ontmoetingskaart_{area.id}_{result.profile.id}"
     c1, c2, c3 = st.columns(3)
-    geojson, csv = _table_files(result)
-    c1.download_button(f"Download resultaat {per} (GeoJSON)", data=geojson,
+    # made when clicked (then kept with the result), not on every first view of a result
+    c1.download_button(f"Download resultaat {per} (GeoJSON)",
+                       data=lambda: _table_files(result)[0],
                        file_name=f"{stem}.geojson", mime="application/geo+json")
-    c2.download_button(f"Download resultaat {per} (CSV voor Excel)", data=csv,
+    c2.download_button(f"Download resultaat {per} (CSV voor Excel)",
+                       data=lambda: _table_files(result)[1],
                        file_name=f"{stem}.csv", mime="text/csv")
     if c3.button("Maak GeoPackage, kaart (PNG) en rapport (PDF)", key="maak"):
         with st.spinner("Bestanden maken …"):

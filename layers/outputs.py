@@ -8,12 +8,15 @@ true. Municipal totals are always computed from the raw numbers.
 
 from __future__ import annotations
 
+import weakref
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from geo.coverage import aggregate_by_area
+from geo.discs import disc_union
 from geo.reach import buffer_union, nearest_service_lines, places_within, service_areas
 from layers.analysis import DEMAND_SUFFIX, SCHEMA, Result
 from layers.choice import choice_table, origin_columns, wijk_choice
@@ -290,8 +293,8 @@ def service_area_layer(result: Result, *, nearest_only: bool = False,
 
 def gap_layer(result: Result) -> gpd.GeoDataFrame:
     """Residential land beyond reach: homes (or other origins) farther than the limit, each
-    drawn as a disc of :data:`GAP_BUFFER_M`, dissolved into separate areas with the counted
-    residents (or buildings) in each."""
+    drawn as a disc of :data:`GAP_BUFFER_M`, dissolved into separate areas (cut to the buurten)
+    with the counted residents (or buildings) in each; see :func:`geo.discs.disc_union`."""
     if "gaps" in result.cache:
         return result.cache["gaps"]
     prep = result.prepared
@@ -303,11 +306,15 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     if far.empty:
         out = gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=crs)
     else:
-        pts = shapely.points(far["x"].to_numpy(), far["y"].to_numpy())
-        merged = shapely.union_all(shapely.buffer(pts, GAP_BUFFER_M, quad_segs=4))
+        x, y = far["x"].to_numpy(), far["y"].to_numpy()
+        pts = shapely.points(x, y)
+        parts = disc_union(x, y, GAP_BUFFER_M)  # the dissolved discs, 5-10x faster than buffers
         if prep.areas is not None and prep.area_kind == "buurt":
-            merged = shapely.intersection(merged, shapely.union_all(prep.areas.geometry.values))
-        parts = shapely.get_parts(merged)
+            land = _land(prep.areas)
+            clip = ~shapely.contains_properly(land, parts)
+            parts = np.concatenate([parts[~clip], shapely.get_parts(
+                shapely.intersection(parts[clip], land))])
+            parts = parts[shapely.get_type_id(parts) == 3]
         parts = parts[shapely.area(parts) > 0]
         # the tree holds the homes and each area is tested once, prepared: much faster than
         # testing each home against the tree of large areas
@@ -317,8 +324,9 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
         first[pi[order]] = gi[order]  # a home on a border counts once (in the first area)
         w = far[wcol].to_numpy()
         count = np.bincount(first[first >= 0], weights=w[first >= 0], minlength=len(parts))
-        codes = pd.Series(far["area"].to_numpy()[first >= 0]).groupby(first[first >= 0]).agg(
-            lambda s: ",".join(sorted(set(map(str, s)))))
+        pairs = pd.DataFrame({"gap": first, "code": far["area"].astype(str).to_numpy()})
+        codes = (pairs[first >= 0].drop_duplicates().sort_values(["gap", "code"])
+                 .groupby("gap")["code"].agg(",".join))
         out = gpd.GeoDataFrame(
             {"gat_id": np.arange(1, len(parts) + 1), "buiten_bereik": np.round(count),
              "oppervlakte_ha": np.round(shapely.area(parts) / 1e4, 2),
@@ -331,6 +339,21 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     out["profiel"] = result.profile.id
     result.cache["gaps"] = out
     return out
+
+
+_LAND: dict[int, tuple[weakref.ref, shapely.Geometry]] = {}
+
+
+def _land(areas: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The union of the areas, prepared; made once per areas table (not per result)."""
+    made = _LAND.get(id(areas))
+    if made is None or made[0]() is not areas:
+        land = shapely.union_all(areas.geometry.values)
+        shapely.prepare(land)
+        for k in [k for k, (ref, _) in _LAND.items() if ref() is None]:
+            del _LAND[k]
+        made = _LAND[id(areas)] = (weakref.ref(areas), land)
+    return made[1]
 
 
 def _export_crs(crs):

@@ -36,7 +36,15 @@ def ranking(result: Result) -> pd.DataFrame:
     """Areas sorted by demand beyond reach (most first), with wijk, share and median distance.
     Every value is screen text: counts '< 10' where suppressed, the share '–' there, and
     'onbekend' where nothing is known (:data:`UNKNOWN_HELP` says why); ``buurtcode``
-    identifies the row."""
+    identifies the row. Made once per result (the headline, the map sentence and the table
+    all show it)."""
+    made = result.cache.get("ranking")
+    if made is None or made[0] is not result.table:  # a copy with another table
+        made = result.cache["ranking"] = (result.table, _ranking(result))
+    return made[1].copy()
+
+
+def _ranking(result: Result) -> pd.DataFrame:
     t = result.table
     estimates = _estimates(result)
     if "status" in t:  # areas the data does not cover have no figures to rank

@@ -54,6 +54,18 @@ def downloads(monkeypatch):
         return original(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    # files made only when clicked (a callable as data): made here at once, as a click would
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    deferred = MediaFileManager.add_deferred
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        if file_name:
+            data = data_callable()
+            seen[file_name] = data.encode() if isinstance(data, str) else data
+        return deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return seen
 
 
