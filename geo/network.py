@@ -70,6 +70,19 @@ class WalkNetwork:
         """A way attribute broadcast to edges (object array, None where untagged)."""
         return self.ways[name].to_numpy(dtype=object)[self.edge_way]
 
+    def edge_in(self, name: str, values) -> np.ndarray:
+        """Per segment: whether its way's ``name`` is one of ``values`` (False where the ways
+        lack the column); tested once per way, not per segment."""
+        if name not in self.ways:
+            return np.zeros(self.n_edges, dtype=bool)
+        return np.isin(self.ways[name].to_numpy(dtype=object), list(values))[self.edge_way]
+
+    def edge_untagged(self, name: str) -> np.ndarray:
+        """Per segment: whether its way lacks ``name`` (None/NaN, or no such column)."""
+        if name not in self.ways:
+            return np.ones(self.n_edges, dtype=bool)
+        return pd.isna(self.ways[name].to_numpy(dtype=object))[self.edge_way]
+
     def adjacency(self, edge_mask: np.ndarray | None = None) -> sp.csr_matrix:
         """Symmetric CSR matrix of segment lengths; parallel segments keep the shortest.
 

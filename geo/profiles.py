@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from geo.errors import InputError
 from geo.io import read_toml
@@ -141,14 +142,12 @@ def edge_mask(net: WalkNetwork, profile: Profile) -> np.ndarray | None:
     its avoid_* exclusions."""
     mask = edge_rules(net, walk_rules_of(profile)).allowed.copy()
     if profile.avoid_highway:
-        mask &= ~np.isin(net.edge_attr("highway"), list(profile.avoid_highway))
+        mask &= ~net.edge_in("highway", profile.avoid_highway)
     if profile.avoid_surface and "surface" in net.ways:
-        mask &= ~np.isin(net.edge_attr("surface"), list(profile.avoid_surface))
+        mask &= ~net.edge_in("surface", profile.avoid_surface)
     if profile.avoid_kerb and net.node_tags:
-        bad = np.array(
-            [i for i, t in net.node_tags.items() if t.get("kerb") in profile.avoid_kerb],
-            dtype=np.int64,
-        )
+        ids, kerb, _ = _kerb_table(net)
+        bad = ids[np.isin(kerb, list(profile.avoid_kerb))]
         if len(bad):
             mask &= ~(np.isin(net.edge_u, bad) | np.isin(net.edge_v, bad))
     return None if mask.all() else mask
@@ -160,19 +159,29 @@ def exclusion_report(net: WalkNetwork, profile: Profile) -> dict[str, int]:
     incomplete — but counted so results can say how much rests on unknown tags."""
     out: dict[str, int] = {}
     if profile.avoid_highway:
-        out["uitgesloten_highway"] = int(
-            np.isin(net.edge_attr("highway"), list(profile.avoid_highway)).sum())
+        out["uitgesloten_highway"] = int(net.edge_in("highway", profile.avoid_highway).sum())
     if profile.avoid_surface:
-        surf = net.edge_attr("surface") if "surface" in net.ways else np.full(net.n_edges, None)
-        out["uitgesloten_surface"] = int(np.isin(surf, list(profile.avoid_surface)).sum())
-        out["onbekend_surface"] = int(sum(s is None or s != s for s in surf))
+        out["uitgesloten_surface"] = int(net.edge_in("surface", profile.avoid_surface).sum())
+        out["onbekend_surface"] = int(net.edge_untagged("surface").sum())
     if profile.avoid_kerb:
-        crossings = [t for t in net.node_tags.values()
-                     if t.get("highway") == "crossing" or "kerb" in t]
-        bad = [t for t in crossings if t.get("kerb") in profile.avoid_kerb]
-        out["uitgesloten_kerb_knopen"] = len(bad)
-        out["onbekend_kerb_oversteken"] = sum("kerb" not in t for t in crossings)
+        _, kerb, crossing = _kerb_table(net)
+        out["uitgesloten_kerb_knopen"] = int(
+            (crossing & np.isin(kerb, list(profile.avoid_kerb))).sum())
+        out["onbekend_kerb_oversteken"] = int((crossing & pd.isna(kerb)).sum())
     return out
+
+
+def _kerb_table(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of every node with tags: its index, its ``kerb`` value (None where untagged) and
+    whether it is a crossing (``highway=crossing`` or any ``kerb``); read once per network."""
+    cache = net.__dict__.setdefault("_profiles_cache", {})
+    if "kerb" not in cache:
+        tags = list(net.node_tags.values())
+        cache["kerb"] = (
+            np.fromiter(net.node_tags.keys(), dtype=np.int64, count=len(tags)),
+            np.array([t.get("kerb") for t in tags], dtype=object),
+            np.array([t.get("highway") == "crossing" or "kerb" in t for t in tags], dtype=bool))
+    return cache["kerb"]
 
 
 def describe_exclusions(report: dict[str, int]) -> str:
