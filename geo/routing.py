@@ -38,6 +38,20 @@ class Snapped:
     def subset(self, idx: np.ndarray) -> Snapped:
         return Snapped(self.edge[idx], self.t[idx], self.dist[idx])
 
+    def as_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.edge, self.t, self.dist
+
+    @staticmethod
+    def none(k: int) -> Snapped:
+        """``k`` points that did not snap (edge -1, distance inf)."""
+        return Snapped(np.full(k, -1, dtype=np.int64), np.zeros(k), np.full(k, np.inf))
+
+    def with_rows(self, rows: np.ndarray, other: Snapped) -> Snapped:
+        """A copy with ``rows`` replaced by ``other`` (aligned with ``rows``)."""
+        out = Snapped(self.edge.copy(), self.t.copy(), self.dist.copy())
+        out.edge[rows], out.t[rows], out.dist[rows] = other.edge, other.t, other.dist
+        return out
+
     @staticmethod
     def concat(parts: list[Snapped]) -> Snapped:
         if not parts:
@@ -103,11 +117,9 @@ class SegmentIndex:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         k = len(x)
-        edge = np.full(k, -1, dtype=np.int64)
-        t = np.zeros(k)
-        dist = np.full(k, np.inf)
         if k == 0 or len(ids) == 0:
-            return Snapped(edge, t, dist)
+            return Snapped.none(k)
+        edge, t, dist = Snapped.none(k).as_arrays()
         pts = shapely.points(x, y)
         # query_nearest may return ties; keep the first hit per point
         hits = tree.query_nearest(pts, all_matches=False)
@@ -182,14 +194,13 @@ class TargetedGrid:
             return plain, np.zeros(len(plain), dtype=bool)
         off = plain.ok & ~self.is_target[np.maximum(plain.edge, 0)]
         rows = np.nonzero(off)[0]
-        out = Snapped(plain.edge.copy(), plain.t.copy(), plain.dist.copy())
+        out = plain
         target_grid = self.target_grid
         if len(rows) and target_grid is not None:
             x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
             again = target_grid.snap(x[rows], y[rows], max_dist=max_dist, exact_far=False)
-            hit = rows[again.ok]  # the others stay on their fragment, as snap() leaves them
-            out.edge[hit], out.t[hit], out.dist[hit] = (
-                again.edge[again.ok], again.t[again.ok], again.dist[again.ok])
+            # the others stay on their fragment, as snap() leaves them
+            out = plain.with_rows(rows[again.ok], again.subset(again.ok))
         return out, off & (out.edge != plain.edge)
 
 
@@ -205,13 +216,12 @@ def snap_within(grid: SegmentGrid, x: np.ndarray, y: np.ndarray, prior: Snapped,
     if closed is None:
         return prior
     rows = np.nonzero(prior.ok & closed[np.maximum(prior.edge, 0)])[0]
-    out = Snapped(prior.edge.copy(), prior.t.copy(), prior.dist.copy())
-    if len(rows):
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        again = grid.snap(x[rows], y[rows], max_dist=max_dist, exact_far=False)
-        out.edge[rows], out.t[rows] = again.edge, again.t
-        out.dist[rows] = np.where(again.ok, again.dist, prior.dist[rows])
-    return out
+    if not len(rows):
+        return prior
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    again = grid.snap(x[rows], y[rows], max_dist=max_dist, exact_far=False)
+    again.dist[~again.ok] = prior.dist[rows][~again.ok]
+    return prior.with_rows(rows, again)
 
 
 def snap_targets(net: WalkNetwork, edge_mask: np.ndarray | None, anchor_edges: np.ndarray, *,
@@ -459,11 +469,9 @@ class SegmentGrid:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         k = len(x)
-        edge = np.full(k, -1, dtype=np.int64)
-        t = np.zeros(k)
-        dist = np.full(k, np.inf)
         if k == 0 or len(self.edge_ids) == 0:
-            return Snapped(edge, t, dist)
+            return Snapped.none(k)
+        edge, t, dist = Snapped.none(k).as_arrays()
         # first every point looks in its own cell, then 1 cell around, in the cells that
         # can hold something nearer than what its own cell gave
         edge, t, dist = self._round(x, y, 0)
