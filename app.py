@@ -28,7 +28,7 @@ from layers.cbsview import cbs_view
 from layers.datasets import AreaData, discover, find_area
 from layers.exports import write_export
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
-from layers.mapview import build_map
+from layers.mapview import map_parts
 from layers.notes import NOTES_FILE, group_lines, write_notes
 from layers.outputs import (
     SUPPRESS_BELOW,
@@ -628,6 +628,17 @@ def _remember_view(ret: dict) -> None:
     S["view"] = new
 
 
+def _new_clicks(ret: dict, result_key: int) -> tuple:
+    """The map's last click and last clicked object, each None when it was made before the
+    result on the map last changed: the map stays between runs and keeps reporting its last
+    click, which must not offer a place again after it was added, or on another profile."""
+    now = (ret.get("last_clicked"), ret.get("last_object_clicked"))
+    seen = S.get("kaart_klikken")
+    if seen is None or seen[0] != result_key:
+        S["kaart_klikken"] = seen = (result_key, *now)
+    return tuple(None if new == old else new for new, old in zip(now, seen[1:], strict=True))
+
+
 # --------------------------------------------------------------------------- main
 def main() -> None:
     st.title("Ontmoetingskaart")
@@ -641,7 +652,7 @@ def main() -> None:
     area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
     if S.get("area") != area_id:  # a new area starts a new scenario and view
-        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "map_start",
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "kaart_klikken",
                   "bewaard", "vergelijk_pdf_data"):
             S.pop(k, None)
         S["area"] = area_id
@@ -684,26 +695,21 @@ def main() -> None:
     _choice_caption(result)
     suggestions = _siting(prep, result)
     view = S.get("view", {})
-    # built afresh on each run: folium maps are changed by rendering, so one cannot be reused
-    # The map starts where the user was when this result was first drawn, and keeps that start
-    # for the same result, so its page does not change (and reload) when the user pans; the
-    # current view is applied on top without a reload.
-    starts: dict = S.setdefault("map_start", {})
-    if len(starts) > 4 * RESULT_CACHE:
-        starts.clear()
-    start = starts.setdefault(id(result), dict(view))
     # text alternative for people who cannot use the map: one line, and the ranking below
     st.markdown(f"**Kaart in woorden:** {esc(map_summary(result))} Dezelfde cijfers per gebied "
                 "staan in de [ranglijst](#ranglijst-waar-wonen-de-meeste-mensen-buiten-bereik) "
                 "onder de kaart.")
-    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
-                     center=start.get("center"), zoom=start.get("zoom"), ageing=ageing)
-    ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
-                                            "zoom"],
+    # Built afresh on each run (folium maps are changed by rendering). The base map (tiles,
+    # start view) is the same for every result of the area, so the browser keeps its map
+    # (and view) and only swaps the result's layers and legends in: no new map page per run.
+    parts = map_parts(result, suggestions=suggestions, show_service=S.get("toon_service", False),
+                      ageing=ageing)
+    ret = st_folium(parts.base, feature_group_to_add=parts.groups, layer_control=parts.control,
+                    returned_objects=["last_clicked", "last_object_clicked", "center", "zoom"],
                     center=view.get("center"), zoom=view.get("zoom"), height=600,
                     use_container_width=True, key="kaart") or {}
     _remember_view(ret)
-    _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
+    _scenario_controls(prep, result, *_new_clicks(ret, id(result)))
     if base is not None:
         st.header(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
         ch = change_per_area(base, result)

@@ -7,9 +7,11 @@ reaches the map, because Leaflet tooltips and popups render HTML.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import branca.colormap as cm
 import folium
+import folium.template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -81,21 +83,79 @@ def _html_element(html_text: str) -> MacroElement:
     return el
 
 
-def _share_legend(unit: str) -> MacroElement:
+#: The look of a legend box (its place is a corner of the map, see :class:`_Legend`).
+LEGEND_STYLE = ("background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
+                "border-radius:4px;font:12px sans-serif")
+
+
+class _Legend(MacroElement):
+    """A legend box in a corner of the map, shown while its parent (feature group) is on the
+    map. Made by script as a Leaflet control, so it travels with the group when the dashboard
+    swaps the result's groups into a map that stays (streamlit-folium's
+    ``feature_group_to_add`` carries scripts, not HTML). ``body`` is HTML whose data parts the
+    caller escaped; it reaches the page as a JSON string."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "var g = {{ this._parent.get_name() }};"
+        "var c = L.control({position: {{ this.position|tojson }}});"
+        "c.onAdd = function () {"
+        "var d = L.DomUtil.create('div', {{ this.css_class|tojson }});"
+        "d.style.cssText = {{ this.style|tojson }}; d.innerHTML = {{ this.body|tojson }};"
+        "return d; };"
+        "g.on('add', function () { c.addTo(g._map); });"
+        "g.on('remove', function () { c.remove(); });"
+        "if (g._map) { c.addTo(g._map); }"
+        "})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, body: str, *, position: str, css_class: str, style: str = LEGEND_STYLE):
+        super().__init__()
+        self._name = "Legend"
+        self.body, self.position, self.css_class, self.style = body, position, css_class, style
+
+
+class _LayerControl(folium.LayerControl):
+    """folium's layer control that also takes off the map the overlays that start hidden
+    (``show=False``): streamlit-folium adds every group in ``feature_group_to_add`` to the
+    map, whatever its ``show``."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "{%- for name in this.hidden %}{{ name }}.remove();{% endfor %}"
+        "var {{ this.get_name() }}_layers = {base_layers: { "
+        "{%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{ val }}, {% endfor %}"
+        " }, overlays: { "
+        "{%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{ val }}, {% endfor %}"
+        " } };"
+        "let {{ this.get_name() }} = L.control.layers({{ this.get_name() }}_layers.base_layers, "
+        "{{ this.get_name() }}_layers.overlays, {{ this.options|tojavascript }})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def render(self, **kwargs):
+        self.hidden = [item.get_name() for item in self._parent._children.values()
+                       if isinstance(item, folium.map.Layer) and item.control
+                       and item.overlay and not item.show]
+        super().render(**kwargs)
+
+
+def _share_legend(unit: str) -> _Legend:
     stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
     ticks = "".join(f"<span>{i * 25} %</span>" for i in range(5))
-    return _html_element(
-        '<div class="ok-legend ok-share" style="position:absolute;bottom:28px;right:10px;'
-        'z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;'
-        'border-radius:4px;font:12px sans-serif;width:230px">'
+    return _Legend(
         f"<b>Aandeel {esc(unit)} binnen loopafstand</b>"
         f'<div style="height:12px;margin:4px 0 2px;background:linear-gradient(to right,{stops})">'
         "</div>"
         f'<div style="display:flex;justify-content:space-between">{ticks}</div>'
         f'<div style="margin-top:3px"><span style="display:inline-block;width:12px;height:10px;'
         f'background:{NO_DATA};border:1px solid #666"></span> geen cijfers of geen loopnetwerk in '
-        'de gegevens</div></div>'
-    )
+        'de gegevens</div>',
+        position="bottomright", css_class="ok-legend ok-share",
+        style=LEGEND_STYLE + ";width:230px")
 
 
 class _MetricScale(MacroElement):
@@ -167,6 +227,18 @@ def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
     )
 
 
+@dataclass
+class MapParts:
+    """The dashboard map in two parts: ``base`` (tiles, scale bar, start view) is the same for
+    every result of an area, so the browser keeps its map when only ``groups`` (every layer
+    that depends on the result, each a feature group, plus the legends) and the layer
+    ``control`` over them change. :func:`build_map` joins them into one map."""
+
+    base: folium.Map
+    groups: list[folium.FeatureGroup]
+    control: folium.LayerControl
+
+
 def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
               center: tuple[float, float] | None = None, zoom: int | None = None,
               suggestions=None, show_service: bool = False, ageing=None) -> folium.Map:
@@ -175,14 +247,19 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
     siting suggestions (``suggestions``: a GeoDataFrame with naam, winst, geometry) and, off by
     default, the share with a real choice and the growth of 65+ (``ageing``: a
     :class:`layers.ageing.Ageing`)."""
-    tax = taxonomy or load_taxonomy()
-    people = result.prepared.demand != "woongebouwen"
-    table = result.table
-    geoms = _area_geometry(result)
-    suffix = DEMAND_SUFFIX[result.prepared.demand]
-    unit = {"65plus": "65-plussers", "inwoners": "inwoners",
-            "woongebouwen": "woongebouwen"}[suffix]
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    parts = map_parts(result, taxonomy=taxonomy, center=center, zoom=zoom,
+                      suggestions=suggestions, show_service=show_service, ageing=ageing)
+    for group in parts.groups:
+        group.add_to(parts.base)
+    parts.control.add_to(parts.base)
+    return parts.base
+
+
+def base_map(result: Result, *, center: tuple[float, float] | None = None,
+             zoom: int | None = None) -> folium.Map:
+    """Background tiles and scale bar, opening on the result's areas (or ``center``/``zoom``).
+    Nothing in it depends on the profile, filters or scenario of the result."""
+    minx, miny, maxx, maxy = shapely.total_bounds(_area_geometry(result))
     m = folium.Map(
         location=center or [(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=zoom or 14,
@@ -194,6 +271,39 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                      control=False).add_to(m)
     if center is None:
         m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def map_parts(result: Result, *, taxonomy: Taxonomy | None = None,
+              center: tuple[float, float] | None = None, zoom: int | None = None,
+              suggestions=None, show_service: bool = False, ageing=None) -> MapParts:
+    """:func:`build_map`'s map as :class:`MapParts` (same arguments)."""
+    return MapParts(base_map(result, center=center, zoom=zoom),
+                    map_layers(result, taxonomy=taxonomy, suggestions=suggestions,
+                               show_service=show_service, ageing=ageing),
+                    _LayerControl(collapsed=False))
+
+
+def _group(name: str, *layers, show: bool = True, control: bool = True) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name=name, show=show, control=control)
+    for layer in layers:
+        if isinstance(layer, folium.map.Layer):
+            layer.show = True  # shown or hidden as part of the group
+        layer.add_to(fg)
+    return fg
+
+
+def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=None,
+               show_service: bool = False, ageing=None) -> list[folium.FeatureGroup]:
+    """Every layer of the result's map as a feature group, in drawing order; the last one,
+    not in the layer control, holds the legends."""
+    tax = taxonomy or load_taxonomy()
+    people = result.prepared.demand != "woongebouwen"
+    table = result.table
+    geoms = _area_geometry(result)
+    suffix = DEMAND_SUFFIX[result.prepared.demand]
+    unit = {"65plus": "65-plussers", "inwoners": "inwoners",
+            "woongebouwen": "woongebouwen"}[suffix]
     scale = share_colormap()
     tips = [_tooltip_html(r, suffix, unit, people)
             for r in table.drop(columns="geometry").to_dict("records")]
@@ -201,21 +311,21 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
     label = f"{label}: aandeel binnen bereik"
-    folium.GeoJson(
+    out = [_group(label, folium.GeoJson(
         features(geoms, {"buurtcode": table["buurtcode"], "tip": tips, "kleur": colours}),
-        name=label,
         style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
                                   "weight": 0.8, "fillOpacity": 0.65},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-    ).add_to(m)
-    _share_legend(unit).add_to(m)
-    for layer in _context_layers(result, unit, show_service):
-        layer.add_to(m)
+    ))]
+    out += [_group(layer.layer_name, layer, show=layer.show)
+            for layer in _context_layers(result, unit, show_service)]
     if result.nearest is not None and len(result.places):
-        choice_layer(result, unit, scale).add_to(m)
+        layer = choice_layer(result, unit, scale)
+        out.append(_group(layer.layer_name, layer, show=False))
     if ageing is not None:
-        ageing_layer(result, ageing).add_to(m)
+        layer = ageing_layer(result, ageing)
+        out.append(_group(layer.layer_name, layer, show=False))
     places = result.places.to_crs(4326)
     pts = places.geometry.representative_point()
     for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
@@ -233,15 +343,16 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                          f"<div>{tip}</div>"])
         _PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
                              "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
-        fg.add_to(m)
+        out.append(fg)
     extra = places[places["bron"] == "Scenario"]
     if len(extra):
-        _scenario_layer(extra, unit).add_to(m)
+        out.append(_scenario_layer(extra, unit))
     if suggestions is not None and len(suggestions):
-        _suggestion_layer(suggestions.to_crs(4326), unit).add_to(m)
-    _category_legend(places[places["bron"] != "Scenario"], tax).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+        out.append(_suggestion_layer(suggestions.to_crs(4326), unit))
+    out.append(_group("Legenda", _share_legend(unit),
+                      _category_legend(places[places["bron"] != "Scenario"], tax),
+                      control=False))
+    return out
 
 
 def _context_layers(result: Result, unit: str, show_service: bool) -> list:
@@ -391,16 +502,12 @@ def _suggestion_layer(picks, unit: str) -> folium.FeatureGroup:
     return fg
 
 
-def _category_legend(places, tax: Taxonomy) -> MacroElement:
+def _category_legend(places, tax: Taxonomy) -> _Legend:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
         f'border:1px solid #000;background:{tax.colour(c)};margin-right:6px"></span>'
         f"{esc(tax.label(c))} ({n})</div>"
         for c, n in places["categorie"].value_counts().sort_index().items()
     )
-    return _html_element(
-        '<div class="ok-legend ok-categories" style="position:absolute;bottom:40px;left:10px;'
-        "z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
-        'border-radius:4px;font:12px sans-serif;max-width:260px">'
-        f"<b>Ontmoetingsplekken</b>{rows}</div>"
-    )
+    return _Legend(f"<b>Ontmoetingsplekken</b>{rows}", position="bottomleft",
+                   css_class="ok-legend ok-categories", style=LEGEND_STYLE + ";max-width:260px")
