@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import branca.colormap as cm
 import folium
-import folium.template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from branca.element import MacroElement, Template
 
 from layers.analysis import DEMAND_SUFFIX, Result
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
+from layers.mapelements import LEGEND_STYLE, Areas, LayerControl, Legend, PlaceMarkers
 from layers.outputs import SUPPRESS_BELOW, gap_layer, screen_value, service_area_layer
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -60,6 +60,11 @@ def _area_geometry(result: Result) -> np.ndarray:
 def features(geoms: np.ndarray, props: dict) -> dict:
     """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
     ``props`` (column name -> sequence), built in bulk: no Python loop over vertices."""
+    return json.loads(features_json(geoms, props))
+
+
+def features_json(geoms: np.ndarray, props: dict) -> str:
+    """:func:`features` as JSON text (what the map's layers take, without a round trip)."""
     cols = {k: pd.Series(v).tolist() for k, v in props.items()}
     names = list(cols)
     shapes = shapely.to_geojson(geoms)
@@ -67,7 +72,7 @@ def features(geoms: np.ndarray, props: dict) -> dict:
     feats = [f'{{"type":"Feature","id":"{i}","properties":'
              f'{json.dumps(dict(zip(names, row, strict=True)))},"geometry":{shape or "null"}}}'
              for i, (row, shape) in enumerate(zip(rows, shapes, strict=True))]
-    return json.loads('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
 def share_colormap() -> cm.LinearColormap:
@@ -83,70 +88,10 @@ def _html_element(html_text: str) -> MacroElement:
     return el
 
 
-#: The look of a legend box (its place is a corner of the map, see :class:`_Legend`).
-LEGEND_STYLE = ("background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
-                "border-radius:4px;font:12px sans-serif")
-
-
-class _Legend(MacroElement):
-    """A legend box in a corner of the map, shown while its parent (feature group) is on the
-    map. Made by script as a Leaflet control, so it travels with the group when the dashboard
-    swaps the result's groups into a map that stays (streamlit-folium's
-    ``feature_group_to_add`` carries scripts, not HTML). ``body`` is HTML whose data parts the
-    caller escaped; it reaches the page as a JSON string."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function () {"
-        "var g = {{ this._parent.get_name() }};"
-        "var c = L.control({position: {{ this.position|tojson }}});"
-        "c.onAdd = function () {"
-        "var d = L.DomUtil.create('div', {{ this.css_class|tojson }});"
-        "d.style.cssText = {{ this.style|tojson }}; d.innerHTML = {{ this.body|tojson }};"
-        "return d; };"
-        "g.on('add', function () { c.addTo(g._map); });"
-        "g.on('remove', function () { c.remove(); });"
-        "if (g._map) { c.addTo(g._map); }"
-        "})();"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, body: str, *, position: str, css_class: str, style: str = LEGEND_STYLE):
-        super().__init__()
-        self._name = "Legend"
-        self.body, self.position, self.css_class, self.style = body, position, css_class, style
-
-
-class _LayerControl(folium.LayerControl):
-    """folium's layer control that also takes off the map the overlays that start hidden
-    (``show=False``): streamlit-folium adds every group in ``feature_group_to_add`` to the
-    map, whatever its ``show``."""
-
-    _template = folium.template.Template(
-        "{% macro script(this, kwargs) %}"
-        "{%- for name in this.hidden %}{{ name }}.remove();{% endfor %}"
-        "var {{ this.get_name() }}_layers = {base_layers: { "
-        "{%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{ val }}, {% endfor %}"
-        " }, overlays: { "
-        "{%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{ val }}, {% endfor %}"
-        " } };"
-        "let {{ this.get_name() }} = L.control.layers({{ this.get_name() }}_layers.base_layers, "
-        "{{ this.get_name() }}_layers.overlays, {{ this.options|tojavascript }})"
-        ".addTo({{ this._parent.get_name() }});"
-        "{% endmacro %}"
-    )
-
-    def render(self, **kwargs):
-        self.hidden = [item.get_name() for item in self._parent._children.values()
-                       if isinstance(item, folium.map.Layer) and item.control
-                       and item.overlay and not item.show]
-        super().render(**kwargs)
-
-
-def _share_legend(unit: str) -> _Legend:
+def _share_legend(unit: str) -> Legend:
     stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
     ticks = "".join(f"<span>{i * 25} %</span>" for i in range(5))
-    return _Legend(
+    return Legend(
         f"<b>Aandeel {esc(unit)} binnen loopafstand</b>"
         f'<div style="height:12px;margin:4px 0 2px;background:linear-gradient(to right,{stops})">'
         "</div>"
@@ -166,36 +111,6 @@ class _MetricScale(MacroElement):
         "L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
-
-
-class _PlaceMarkers(MacroElement):
-    """Circle markers, each with its own tooltip, drawn by one loop in the page rather than
-    one folium element (and one compiled template) per place. ``rows``: [lat, lon, tooltip
-    HTML]; the HTML is data-escaped by the caller and reaches the page as a JSON string."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function () {"
-        "var rows = {{ this.rows|tojson }}, style = {{ this.style|tojson }};"
-        "for (var i = 0; i < rows.length; i++) {"
-        "L.circleMarker([rows[i][0], rows[i][1]], style)"
-        ".bindTooltip(rows[i][2], {\"sticky\": true})"
-        ".addTo({{ this._parent.get_name() }});"
-        "}})();"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, rows: list, style: dict):
-        super().__init__()
-        self._name = "PlaceMarkers"
-        self.rows, self.style = rows, style
-
-    def _get_self_bounds(self):
-        if not self.rows:
-            return [[None, None], [None, None]]
-        lat = [r[0] for r in self.rows]
-        lon = [r[1] for r in self.rows]
-        return [[min(lat), min(lon)], [max(lat), max(lon)]]
 
 
 def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
@@ -281,14 +196,12 @@ def map_parts(result: Result, *, taxonomy: Taxonomy | None = None,
     return MapParts(base_map(result, center=center, zoom=zoom),
                     map_layers(result, taxonomy=taxonomy, suggestions=suggestions,
                                show_service=show_service, ageing=ageing),
-                    _LayerControl(collapsed=False))
+                    LayerControl(collapsed=False))
 
 
 def _group(name: str, *layers, show: bool = True, control: bool = True) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=name, show=show, control=control)
     for layer in layers:
-        if isinstance(layer, folium.map.Layer):
-            layer.show = True  # shown or hidden as part of the group
         layer.add_to(fg)
     return fg
 
@@ -311,39 +224,17 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
                for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
     label = f"{label}: aandeel binnen bereik"
-    out = [_group(label, folium.GeoJson(
-        features(geoms, {"buurtcode": table["buurtcode"], "tip": tips, "kleur": colours}),
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.65},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-    ))]
-    out += [_group(layer.layer_name, layer, show=layer.show)
-            for layer in _context_layers(result, unit, show_service)]
+    out = [_group(label, Areas(
+        features_json(geoms, {"tip": tips, "kleur": colours}),
+        style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.65},
+        highlight={"weight": 2.5, "color": "#000000"}))]
+    out += _context_layers(result, unit, show_service)
     if result.nearest is not None and len(result.places):
-        layer = choice_layer(result, unit, scale)
-        out.append(_group(layer.layer_name, layer, show=False))
+        out.append(choice_layer(result, unit, scale))
     if ageing is not None:
-        layer = ageing_layer(result, ageing)
-        out.append(_group(layer.layer_name, layer, show=False))
+        out.append(ageing_layer(result, ageing))
     places = result.places.to_crs(4326)
-    pts = places.geometry.representative_point()
-    for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
-        colour = tax.colour(cat_id)
-        fg = folium.FeatureGroup(
-            name=f'<span style="color:{colour}">&#9679;</span> {esc(tax.label(cat_id))}')
-        rows = []
-        for i in group.index:
-            name = places.at[i, "naam"]
-            text = esc(name) if isinstance(name, str) and name else "(naamloos)"
-            tip = (f"<b>{text}</b><br>{esc(tax.label(cat_id))}<br>"
-                   f"bron: {esc(str(places.at[i, 'bron']))}<br>"
-                   f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-            rows.append([round(pts[i].y, MAP_DECIMALS), round(pts[i].x, MAP_DECIMALS),
-                         f"<div>{tip}</div>"])
-        _PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
-                             "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
-        out.append(fg)
+    out += _place_layers(places[places["bron"] != "Scenario"], tax, unit)
     extra = places[places["bron"] == "Scenario"]
     if len(extra):
         out.append(_scenario_layer(extra, unit))
@@ -355,20 +246,47 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
     return out
 
 
+def _place_layers(places, tax: Taxonomy, unit: str) -> list[folium.FeatureGroup]:
+    """One feature group of circle markers per category (``places`` in WGS84), in category
+    order; read column-wise, without a GeoDataFrame per category."""
+    pts = shapely.point_on_surface(np.asarray(places.geometry.values))
+    lat = np.round(shapely.get_y(pts), MAP_DECIMALS).tolist()
+    lon = np.round(shapely.get_x(pts), MAP_DECIMALS).tolist()
+    by_cat: dict = {}
+    for i, cat_id in enumerate(places["categorie"].tolist()):
+        by_cat.setdefault(cat_id, []).append(i)
+    names, sources = places["naam"].tolist(), places["bron"].tolist()
+    reached = places["binnen_bereik"].tolist()
+    out = []
+    for cat_id in sorted(by_cat):
+        colour, label = tax.colour(cat_id), esc(tax.label(cat_id))
+        rows = []
+        for i in by_cat[cat_id]:
+            name = names[i]
+            text = esc(name) if isinstance(name, str) and name else "(naamloos)"
+            tip = (f"<b>{text}</b><br>{label}<br>bron: {esc(str(sources[i]))}<br>"
+                   f"{unit} binnen bereik: {fmt_int(reached[i])}")
+            rows.append([lat[i], lon[i], f"<div>{tip}</div>"])
+        fg = folium.FeatureGroup(name=f'<span style="color:{colour}">&#9679;</span> {label}')
+        PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
+                            "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
+        out.append(fg)
+    return out
+
+
 def _context_layers(result: Result, unit: str, show_service: bool) -> list:
-    """Wijk boundaries, gap areas and (nearest-place) service areas."""
+    """Wijk boundaries, gap areas and (nearest-place) service areas, each a feature group."""
     out = []
     table = result.table
     if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
         made = result.cache.get("kaart_wijken")
         if made is None or made[0] is not table:  # a copy with another table
             wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
-            made = result.cache["kaart_wijken"] = (table, features(
+            made = result.cache["kaart_wijken"] = (table, features_json(
                 map_geometry(wijken), {"wijkcode": wijken["wijkcode"]}))
-        out.append(folium.GeoJson(
-            made[1], name="Wijkgrenzen", interactive=False,
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5,
-                                      "dashArray": "6 4"}))
+        out.append(_group("Wijkgrenzen", Areas(
+            made[1], interactive=False,
+            style={"fill": False, "color": "#000000", "weight": 2.5, "dashArray": "6 4"})))
     gaps = gap_layer(result)
     if len(gaps):
         people = result.prepared.demand != "woongebouwen"
@@ -377,25 +295,21 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
             f"{screen_value(r.buiten_bereik, people and r.buiten_bereik < SUPPRESS_BELOW)}<br>"
             f"oppervlakte: {r.oppervlakte_ha:.1f} ha".replace(".", ",")
             for r in gaps.itertuples()]
-        out.append(folium.GeoJson(
-            features(map_geometry(gaps), {"gat_id": gaps["gat_id"], "tip": tips}),
-            name="Gebieden buiten bereik",
-            style_function=lambda f: {"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
-                                      "fillOpacity": 0.45},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
+        out.append(_group("Gebieden buiten bereik", Areas(
+            features_json(map_geometry(gaps), {"tip": tips}),
+            style={"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
+                   "fillOpacity": 0.45})))
     service = service_area_layer(result, nearest_only=True) if show_service else None
     if service is not None and len(service):
         names = [esc(n) if isinstance(n, str) and n else "(naamloos)" for n in service["naam"]]
-        out.append(folium.GeoJson(
-            features(map_geometry(service), {"tip": [f"Bereik van {n}" for n in names]}),
-            name="Verzorgingsgebieden (dichtstbijzijnde plek)",
-            style_function=lambda f: {"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
-                                      "fillOpacity": 0.15},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)))
+        out.append(_group("Verzorgingsgebieden (dichtstbijzijnde plek)", Areas(
+            features_json(map_geometry(service), {"tip": [f"Bereik van {n}" for n in names]}),
+            style={"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
+                   "fillOpacity": 0.15}, sticky=False)))
     return out
 
 
-def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.GeoJson:
+def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.FeatureGroup:
     """Buurten by the share with a real choice (at least two kinds of place and both spheres
     within reach); off by default, so the nearest place stays the first view."""
     from layers.choice import MIN_CATEGORIES, choice_columns
@@ -419,16 +333,12 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
                         f"beide sferen binnen bereik: {fmt_pct(c['aandeel_beide_sferen'].iat[i])}"
                         f"<br>gemiddeld {c['gem_categorieen'].iat[i]:.1f}".replace(".", ",")
                         + " soorten plekken binnen bereik")
-    g = features(_area_geometry(result), {
-        "buurtcode": t["buurtcode"], "tip": tips,
-        "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
-                  for v, sm in zip(share, small, strict=True)]})
-    return folium.GeoJson(
-        g, name=f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
-        show=False,
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
+    g = features_json(_area_geometry(result), {
+        "tip": tips, "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
+                               for v, sm in zip(share, small, strict=True)]})
+    return _group(f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
 
 
 #: Diverging scale for the change in 65+ (blue: fewer, red: more), in shares of last year.
@@ -436,7 +346,7 @@ GROWTH_COLOURS = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
 GROWTH_RANGE = 0.15
 
 
-def ageing_layer(result: Result, ageing) -> folium.GeoJson:
+def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
     """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
     scale = cm.LinearColormap(GROWTH_COLOURS, vmin=-GROWTH_RANGE, vmax=GROWTH_RANGE)
     a = ageing.table.set_index("buurtcode")
@@ -461,13 +371,10 @@ def ageing_layer(result: Result, ageing) -> folium.GeoJson:
                     f"verandering: {sign}{fmt_int(row['groei_65plus'])} "
                     f"({sign}{fmt_pct(pct, 1)})")
         colours.append(scale(float(np.clip(pct, -GROWTH_RANGE, GROWTH_RANGE))))
-    g = features(_area_geometry(result), {"buurtcode": t["buurtcode"], "tip": tips,
-                                          "kleur": colours})
-    return folium.GeoJson(
-        g, name=f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}", show=False,
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
+    g = features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
+    return _group(f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
 
 
 def _scenario_layer(places, unit: str) -> folium.FeatureGroup:
@@ -502,12 +409,12 @@ def _suggestion_layer(picks, unit: str) -> folium.FeatureGroup:
     return fg
 
 
-def _category_legend(places, tax: Taxonomy) -> _Legend:
+def _category_legend(places, tax: Taxonomy) -> Legend:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
         f'border:1px solid #000;background:{tax.colour(c)};margin-right:6px"></span>'
         f"{esc(tax.label(c))} ({n})</div>"
         for c, n in places["categorie"].value_counts().sort_index().items()
     )
-    return _Legend(f"<b>Ontmoetingsplekken</b>{rows}", position="bottomleft",
+    return Legend(f"<b>Ontmoetingsplekken</b>{rows}", position="bottomleft",
                    css_class="ok-legend ok-categories", style=LEGEND_STYLE + ";max-width:260px")
