@@ -19,7 +19,14 @@ from branca.element import MacroElement, Template
 
 from layers.analysis import DEMAND_SUFFIX, Result
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
-from layers.mapelements import LEGEND_STYLE, Areas, LayerControl, Legend, PlaceMarkers
+from layers.mapelements import (
+    LEGEND_STYLE,
+    Areas,
+    GroupTracker,
+    LayerControl,
+    Legend,
+    PlaceMarkers,
+)
 from layers.outputs import SUPPRESS_BELOW, gap_layer, screen_value, service_area_layer
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -243,6 +250,8 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
     out.append(_group("Legenda", _share_legend(unit),
                       _category_legend(places[places["bron"] != "Scenario"], tax),
                       control=False))
+    for n, group in enumerate(out):
+        GroupTracker(first=n == 0).add_to(group)
     return out
 
 
