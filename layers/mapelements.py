@@ -119,6 +119,36 @@ class PlaceMarkers(ScriptElement):
         return [[min(lat), min(lon)], [max(lat), max(lon)]]
 
 
+class DivMarkers(ScriptElement):
+    """Markers drawn as HTML (Leaflet's divIcon, no image or plugin), each with a sticky
+    tooltip. ``rows``: [lat, lon, tooltip HTML, icon HTML], data parts escaped by the caller;
+    they reach the page as JSON strings."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "var rows = {{ this.rows_json }}, size = {{ this.size_json }}, at = {{ this.anchor_json }};"
+        "for (var i = 0; i < rows.length; i++) {"
+        "L.marker([rows[i][0], rows[i][1]], {icon: L.divIcon({html: rows[i][3],"
+        " iconSize: size, iconAnchor: at, className: 'empty'})})"
+        ".bindTooltip(rows[i][2], {sticky: true})"
+        ".addTo({{ this._parent.get_name() }});"
+        "}})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, rows: list, *, icon_size: tuple[int, int],
+                 icon_anchor: tuple[int, int]):
+        super().__init__()
+        self._name = "DivMarkers"
+        self.rows = rows
+        self.rows_json = js_json(rows)
+        self.size_json, self.anchor_json = js_json(icon_size), js_json(icon_anchor)
+
+    def _get_self_bounds(self):
+        return PlaceMarkers._get_self_bounds(self)
+
+
 class GroupTracker(ScriptElement):
     """Empties the previous result's groups when the next result's groups come in.
 

@@ -22,6 +22,7 @@ from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
 from layers.mapelements import (
     LEGEND_STYLE,
     Areas,
+    DivMarkers,
     GroupTracker,
     LayerControl,
     Legend,
@@ -387,35 +388,28 @@ def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
 
 
 def _scenario_layer(places, unit: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="Scenario: nieuwe plekken")
     pts = places.geometry.representative_point()
-    for i in places.index:
-        tip = (f"<b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
-               f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-        # a plain DivIcon: Leaflet core only (no plugin to fetch from a CDN)
-        folium.Marker(
-            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
-            icon=folium.DivIcon(html='<div class="ok-scenario" style="width:16px;height:16px;'
-                                     'background:#ff7f00;border:2px solid #000;'
-                                     'transform:rotate(45deg)"></div>', icon_size=(20, 20),
-                                icon_anchor=(10, 10))).add_to(fg)
-    return fg
+    rows = [[pts[i].y, pts[i].x,
+             f"<div><b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
+             f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}</div>",
+             '<div class="ok-scenario" style="width:16px;height:16px;background:#ff7f00;'
+             'border:2px solid #000;transform:rotate(45deg)"></div>']
+            for i in places.index]
+    return _group("Scenario: nieuwe plekken",
+                  DivMarkers(rows, icon_size=(20, 20), icon_anchor=(10, 10)))
 
 
 def _suggestion_layer(picks, unit: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="Voorgestelde plekken")
     pts = picks.geometry.representative_point()
-    for n, i in enumerate(picks.index, start=1):
-        tip = (f"<b>Voorstel {n}: {esc(picks.at[i, 'naam'])}</b><br>"
-               f"+{fmt_int(picks.at[i, 'winst'])} {esc(unit)} binnen bereik")
-        folium.Marker(
-            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
-            icon=folium.DivIcon(html=f'<div class="ok-pick" style="background:#fff;'
-                                     f'border:2px solid #000;border-radius:50%;width:24px;'
-                                     f'height:24px;text-align:center;font:bold 13px/20px '
-                                     f'sans-serif">{n}</div>', icon_size=(24, 24),
-                                icon_anchor=(12, 12))).add_to(fg)
-    return fg
+    rows = [[pts[i].y, pts[i].x,
+             f"<div><b>Voorstel {n}: {esc(picks.at[i, 'naam'])}</b><br>"
+             f"+{fmt_int(picks.at[i, 'winst'])} {esc(unit)} binnen bereik</div>",
+             '<div class="ok-pick" style="background:#fff;border:2px solid #000;'
+             'border-radius:50%;width:24px;height:24px;text-align:center;'
+             f'font:bold 13px/20px sans-serif">{n}</div>']
+            for n, i in enumerate(picks.index, start=1)]
+    return _group("Voorgestelde plekken",
+                  DivMarkers(rows, icon_size=(24, 24), icon_anchor=(12, 12)))
 
 
 def _category_legend(places, tax: Taxonomy) -> Legend:
