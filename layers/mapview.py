@@ -65,6 +65,17 @@ def _area_geometry(result: Result) -> np.ndarray:
     return made[1]
 
 
+def _per_result(result: Result, key: str, make, *, uses: tuple = ()):
+    """``make()`` once per result and the objects it ``uses`` (kept in the result's own
+    cache; a copy of the result with another table, or other objects, make it again). A rerun
+    that shows the same result, such as a map click, then builds the layers from text made."""
+    made = result.cache.get(key)
+    if (made is None or made[0] is not result.table or len(made[1]) != len(uses)
+            or any(a is not b for a, b in zip(made[1], uses, strict=True))):
+        made = result.cache[key] = (result.table, uses, make())
+    return made[2]
+
+
 def features(geoms: np.ndarray, props: dict) -> dict:
     """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
     ``props`` (column name -> sequence), built in bulk: no Python loop over vertices."""
@@ -221,19 +232,22 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
     tax = taxonomy or load_taxonomy()
     people = result.prepared.demand != "woongebouwen"
     table = result.table
-    geoms = _area_geometry(result)
     suffix = DEMAND_SUFFIX[result.prepared.demand]
     unit = {"65plus": "65-plussers", "inwoners": "inwoners",
             "woongebouwen": "woongebouwen"}[suffix]
     scale = share_colormap()
-    tips = [_tooltip_html(r, suffix, unit, people)
-            for r in table.drop(columns="geometry").to_dict("records")]
-    colours = [NO_DATA if not np.isfinite(s) else scale(s)
-               for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
+
+    def shares() -> str:
+        tips = [_tooltip_html(r, suffix, unit, people)
+                for r in table.drop(columns="geometry").to_dict("records")]
+        colours = [NO_DATA if not np.isfinite(s) else scale(s)
+                   for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
+        return features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
+
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
     label = f"{label}: aandeel binnen bereik"
     out = [_group(label, Areas(
-        features_json(geoms, {"tip": tips, "kleur": colours}),
+        _per_result(result, "kaart_aandeel", shares),
         style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.65},
         highlight={"weight": 2.5, "color": "#000000"}))]
     out += _context_layers(result, unit, show_service)
@@ -242,23 +256,40 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
     if ageing is not None:
         out.append(ageing_layer(result, ageing))
     places = result.places.to_crs(4326)
-    out += _place_layers(places[places["bron"] != "Scenario"], tax, unit)
+    kept = places[places["bron"] != "Scenario"]
+    out += _place_layers(kept, tax, unit, result=result)
     extra = places[places["bron"] == "Scenario"]
     if len(extra):
         out.append(_scenario_layer(extra, unit))
     if suggestions is not None and len(suggestions):
         out.append(_suggestion_layer(suggestions.to_crs(4326), unit))
-    out.append(_group("Legenda", _share_legend(unit),
-                      _category_legend(places[places["bron"] != "Scenario"], tax),
+    out.append(_group("Legenda", _share_legend(unit), _category_legend(kept, tax),
                       control=False))
     for n, group in enumerate(out):
         GroupTracker(first=n == 0).add_to(group)
     return out
 
 
-def _place_layers(places, tax: Taxonomy, unit: str) -> list[folium.FeatureGroup]:
+def _place_layers(places, tax: Taxonomy, unit: str, *,
+                  result: Result | None = None) -> list[folium.FeatureGroup]:
     """One feature group of circle markers per category (``places`` in WGS84), in category
-    order; read column-wise, without a GeoDataFrame per category."""
+    order; read column-wise, without a GeoDataFrame per category. With ``result`` (whose
+    places these are) the rows are made once per result."""
+    rows = (_place_rows(places, tax, unit) if result is None else
+            _per_result(result, "kaart_plekken", lambda: _place_rows(places, tax, unit),
+                        uses=(tax,)))
+    out = []
+    for cat_id, cat_rows in rows:
+        colour, label = tax.colour(cat_id), esc(tax.label(cat_id))
+        fg = folium.FeatureGroup(name=f'<span style="color:{colour}">&#9679;</span> {label}')
+        PlaceMarkers(cat_rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
+                                "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
+        out.append(fg)
+    return out
+
+
+def _place_rows(places, tax: Taxonomy, unit: str) -> list[tuple[str, list]]:
+    """(category, [lat, lon, tooltip HTML] per place) in category order."""
     pts = shapely.point_on_surface(np.asarray(places.geometry.values))
     lat = np.round(shapely.get_y(pts), MAP_DECIMALS).tolist()
     lon = np.round(shapely.get_x(pts), MAP_DECIMALS).tolist()
@@ -269,7 +300,7 @@ def _place_layers(places, tax: Taxonomy, unit: str) -> list[folium.FeatureGroup]
     reached = places["binnen_bereik"].tolist()
     out = []
     for cat_id in sorted(by_cat):
-        colour, label = tax.colour(cat_id), esc(tax.label(cat_id))
+        label = esc(tax.label(cat_id))
         rows = []
         for i in by_cat[cat_id]:
             name = names[i]
@@ -277,10 +308,7 @@ def _place_layers(places, tax: Taxonomy, unit: str) -> list[folium.FeatureGroup]
             tip = (f"<b>{text}</b><br>{label}<br>bron: {esc(str(sources[i]))}<br>"
                    f"{unit} binnen bereik: {fmt_int(reached[i])}")
             rows.append([lat[i], lon[i], f"<div>{tip}</div>"])
-        fg = folium.FeatureGroup(name=f'<span style="color:{colour}">&#9679;</span> {label}')
-        PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
-                            "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
-        out.append(fg)
+        out.append((cat_id, rows))
     return out
 
 
@@ -297,16 +325,22 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
         out.append(_group("Wijkgrenzen", Areas(
             made[1], interactive=False,
             style={"fill": False, "color": "#000000", "weight": 2.5, "dashArray": "6 4"})))
-    gaps = gap_layer(result)
-    if len(gaps):
+    def gap_areas() -> str | None:
+        gaps = gap_layer(result)
+        if not len(gaps):
+            return None
         people = result.prepared.demand != "woongebouwen"
         tips = [
             f"<b>Gebied buiten bereik {int(r.gat_id)}</b><br>{esc(unit)}: "
             f"{screen_value(r.buiten_bereik, people and r.buiten_bereik < SUPPRESS_BELOW)}<br>"
             f"oppervlakte: {r.oppervlakte_ha:.1f} ha".replace(".", ",")
             for r in gaps.itertuples()]
+        return features_json(map_geometry(gaps), {"tip": tips})
+
+    gaps = _per_result(result, "kaart_gaten", gap_areas)
+    if gaps is not None:
         out.append(_group("Gebieden buiten bereik", Areas(
-            features_json(map_geometry(gaps), {"tip": tips}),
+            gaps,
             style={"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
                    "fillOpacity": 0.45})))
     service = service_area_layer(result, nearest_only=True) if show_service else None
@@ -322,7 +356,16 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
 def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.FeatureGroup:
     """Buurten by the share with a real choice (at least two kinds of place and both spheres
     within reach); off by default, so the nearest place stays the first view."""
-    from layers.choice import MIN_CATEGORIES, choice_columns
+    from layers.choice import MIN_CATEGORIES
+
+    g = _per_result(result, "kaart_keuze", lambda: _choice_json(result, unit, scale))
+    return _group(f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
+
+
+def _choice_json(result: Result, unit: str, scale: cm.LinearColormap) -> str:
+    from layers.choice import choice_columns
 
     people = result.prepared.demand != "woongebouwen"
     t = result.table
@@ -343,12 +386,9 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
                         f"beide sferen binnen bereik: {fmt_pct(c['aandeel_beide_sferen'].iat[i])}"
                         f"<br>gemiddeld {c['gem_categorieen'].iat[i]:.1f}".replace(".", ",")
                         + " soorten plekken binnen bereik")
-    g = features_json(_area_geometry(result), {
+    return features_json(_area_geometry(result), {
         "tip": tips, "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
                                for v, sm in zip(share, small, strict=True)]})
-    return _group(f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
-                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
-                  show=False)
 
 
 #: Diverging scale for the change in 65+ (blue: fewer, red: more), in shares of last year.
@@ -358,6 +398,14 @@ GROWTH_RANGE = 0.15
 
 def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
     """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
+    g = _per_result(result, "kaart_vergrijzing", lambda: _ageing_json(result, ageing),
+                    uses=(ageing,))
+    return _group(f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
+
+
+def _ageing_json(result: Result, ageing) -> str:
     scale = cm.LinearColormap(GROWTH_COLOURS, vmin=-GROWTH_RANGE, vmax=GROWTH_RANGE)
     a = ageing.table.set_index("buurtcode")
     t = result.table[["buurtcode", "buurtnaam"]]
@@ -381,10 +429,7 @@ def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
                     f"verandering: {sign}{fmt_int(row['groei_65plus'])} "
                     f"({sign}{fmt_pct(pct, 1)})")
         colours.append(scale(float(np.clip(pct, -GROWTH_RANGE, GROWTH_RANGE))))
-    g = features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
-    return _group(f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}",
-                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
-                  show=False)
+    return features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
 
 
 def _scenario_layer(places, unit: str) -> folium.FeatureGroup:

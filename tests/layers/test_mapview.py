@@ -96,3 +96,27 @@ def test_scenario_and_suggested_places_keep_their_names_literally(helsinki_prep,
     assert "<b>vet" not in html and "49 \\u0026lt;b" not in html
     for text in ("Voorgestelde plekken", "ok-pick", "ok-scenario"):
         assert text in html, text
+
+
+def _group_scripts(result) -> list[str]:
+    """The result's layers as the scripts streamlit-folium sends to the page."""
+    parts = map_parts(result)
+    parts.base._id = "div"  # fixed names, as streamlit-folium gives them
+    out = []
+    for i, group in enumerate(parts.groups):
+        group._id = f"groep_{i}"
+        group.add_to(parts.base)
+        group.render()
+        out.append(generate_leaflet_string(group, base_id=f"groep_{i}"))
+    return out
+
+
+def test_a_rerun_of_the_same_result_sends_the_same_layers(two_results):
+    """A map click reruns the map with the same result: the layers must come out the same
+    (else the page swaps them all again), also when made from the per-result cache."""
+    result = two_results[0]
+    first = _group_scripts(result)
+    assert "kaart_aandeel" in result.cache
+    assert _group_scripts(result) == first
+    other = _group_scripts(two_results[1])
+    assert other != first  # another profile: other shares and tooltips
