@@ -28,7 +28,7 @@ from layers.cbsview import cbs_view
 from layers.datasets import AreaData, discover, find_area
 from layers.exports import write_export
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct, md_text
-from layers.mapview import build_map
+from layers.mapview import map_parts
 from layers.notes import NOTES_FILE, group_lines, write_notes
 from layers.outputs import (
     SUPPRESS_BELOW,
@@ -304,28 +304,37 @@ def _scenario_controls(prep: Prepared, result: Result, clicked, obj) -> None:
     place = place_near(result, obj["lng"], obj["lat"]) if obj else None
     if place is not None and place["bron"] != "Scenario":
         name = place["naam"] if isinstance(place["naam"], str) else "(naamloos)"
-        if c1.button(f"Sluit: {md_text(name)}", key="sluit"):
-            S["scenario"] = sc.remove(place["place_id"])
-            st.rerun()
+        c1.button(f"Sluit: {md_text(name)}", key="sluit", on_click=_change_scenario,
+                  args=(lambda sc, pid=place["place_id"]: sc.remove(pid),))
     elif clicked:
         cat_ids = [c.id for c in prep.taxonomy.categories]
-        cat = c2.selectbox("Soort nieuwe plek", cat_ids,
-                           index=cat_ids.index("buurtkamer") if "buurtkamer" in cat_ids else 0,
-                           format_func=prep.taxonomy.label, key="nieuwe_soort",
-                           label_visibility="collapsed")
-        if c1.button(f"Nieuwe plek op {clicked['lat']:.5f}, {clicked['lng']:.5f}".replace(
-                ".", ","), key="voeg_toe"):
-            assert prep.net is not None
-            S["scenario"] = sc.add(AddedPlace.from_lonlat(
-                clicked["lng"], clicked["lat"], prep.net.crs,
-                naam=f"Nieuwe {prep.taxonomy.label(cat).lower()} {len(sc.added) + 1}",
-                categorie=cat))
-            st.rerun()
+        c2.selectbox("Soort nieuwe plek", cat_ids,
+                     index=cat_ids.index("buurtkamer") if "buurtkamer" in cat_ids else 0,
+                     format_func=prep.taxonomy.label, key="nieuwe_soort",
+                     label_visibility="collapsed")
+        assert prep.net is not None
+        crs, tax = prep.net.crs, prep.taxonomy
+
+        def add(sc: Scenario) -> Scenario:
+            cat = S["nieuwe_soort"]  # as chosen when the button was pressed
+            return sc.add(AddedPlace.from_lonlat(
+                clicked["lng"], clicked["lat"], crs,
+                naam=f"Nieuwe {tax.label(cat).lower()} {len(sc.added) + 1}", categorie=cat))
+
+        c1.button(f"Nieuwe plek op {clicked['lat']:.5f}, {clicked['lng']:.5f}".replace(
+            ".", ","), key="voeg_toe", on_click=_change_scenario, args=(add,))
     else:
         c1.caption("Nog geen punt gekozen.")
-    if sc and c3.button(f"Scenario wissen ({sc.describe()})", key="wis"):
-        S["scenario"] = Scenario()
-        st.rerun()
+    if sc:
+        c3.button(f"Scenario wissen ({sc.describe()})", key="wis", on_click=_change_scenario,
+                  args=(lambda sc: Scenario(),))
+
+
+def _change_scenario(change) -> None:
+    """Button callback: the scenario becomes ``change(scenario)`` before the next run. The
+    buttons sit in the map's fragment, whose run hands over to a run of the whole app."""
+    S["scenario"] = change(S.get("scenario", Scenario()))
+    S["scenario_gewijzigd"] = True
 
 
 def _ranking(result: Result) -> None:
@@ -630,6 +639,38 @@ def _remember_view(ret: dict) -> None:
     S["view"] = new
 
 
+@st.fragment
+def _map_and_scenario(prep: Prepared, result: Result, suggestions, ageing) -> None:
+    """The map and the scenario buttons under it. A fragment: a click on the map, or a pan or
+    zoom the map reports, reruns only this part, not the whole page; the buttons that change
+    the scenario rerun the whole app."""
+    if S.pop("scenario_gewijzigd", False):  # a button of this fragment changed the scenario
+        st.rerun()  # the whole app: the result, headline and tables change
+    view = S.get("view", {})
+    # Built afresh on each run (folium maps are changed by rendering). The base map (tiles,
+    # start view) is the same for every result of the area, so the browser keeps its map
+    # (and view) and only swaps the result's layers and legends in: no new map page per run.
+    parts = map_parts(result, suggestions=suggestions, show_service=S.get("toon_service", False),
+                      ageing=ageing)
+    ret = st_folium(parts.base, feature_group_to_add=parts.groups, layer_control=parts.control,
+                    returned_objects=["last_clicked", "last_object_clicked", "center", "zoom"],
+                    center=view.get("center"), zoom=view.get("zoom"), height=600,
+                    use_container_width=True, key="kaart") or {}
+    _remember_view(ret)
+    _scenario_controls(prep, result, *_new_clicks(ret, id(result)))
+
+
+def _new_clicks(ret: dict, result_key: int) -> tuple:
+    """The map's last click and last clicked object, each None when it was made before the
+    result on the map last changed: the map stays between runs and keeps reporting its last
+    click, which must not offer a place again after it was added, or on another profile."""
+    now = (ret.get("last_clicked"), ret.get("last_object_clicked"))
+    seen = S.get("kaart_klikken")
+    if seen is None or seen[0] != result_key:
+        S["kaart_klikken"] = seen = (result_key, *now)
+    return tuple(None if new == old else new for new, old in zip(now, seen[1:], strict=True))
+
+
 # --------------------------------------------------------------------------- main
 def main() -> None:
     st.title("Ontmoetingskaart")
@@ -643,7 +684,7 @@ def main() -> None:
     area_id, profile = _sidebar(areas)
     area = next(a for a in areas if a.id == area_id)
     if S.get("area") != area_id:  # a new area starts a new scenario and view
-        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "map_start",
+        for k in ("scenario", "view", "siting_obj", "files", "zoom_to", "results", "kaart_klikken",
                   "bewaard", "vergelijk_pdf_data"):
             S.pop(k, None)
         S["area"] = area_id
@@ -677,6 +718,7 @@ def main() -> None:
         _growing(ageing, None)
         return
     cats, spheres, period = _place_filters(prep)
+    S.pop("scenario_gewijzigd", None)  # this whole run shows the changed scenario already
     scenario: Scenario = S.get("scenario", Scenario())
     result = _result(prep, profile, cats, spheres, period, scenario)
     base = _result(prep, profile, cats, spheres, period, Scenario()) if scenario else None
@@ -685,27 +727,11 @@ def main() -> None:
     _headline(result, base)
     _choice_caption(result)
     suggestions = _siting(prep, result)
-    view = S.get("view", {})
-    # built afresh on each run: folium maps are changed by rendering, so one cannot be reused
-    # The map starts where the user was when this result was first drawn, and keeps that start
-    # for the same result, so its page does not change (and reload) when the user pans; the
-    # current view is applied on top without a reload.
-    starts: dict = S.setdefault("map_start", {})
-    if len(starts) > 4 * RESULT_CACHE:
-        starts.clear()
-    start = starts.setdefault(id(result), dict(view))
     # text alternative for people who cannot use the map: one line, and the ranking below
     st.markdown(f"**Kaart in woorden:** {esc(map_summary(result))} Dezelfde cijfers per gebied "
                 "staan in de [ranglijst](#ranglijst-waar-wonen-de-meeste-mensen-buiten-bereik) "
                 "onder de kaart.")
-    fmap = build_map(result, suggestions=suggestions, show_service=S.get("toon_service", False),
-                     center=start.get("center"), zoom=start.get("zoom"), ageing=ageing)
-    ret = st_folium(fmap, returned_objects=["last_clicked", "last_object_clicked", "center",
-                                            "zoom"],
-                    center=view.get("center"), zoom=view.get("zoom"), height=600,
-                    use_container_width=True, key="kaart") or {}
-    _remember_view(ret)
-    _scenario_controls(prep, result, ret.get("last_clicked"), ret.get("last_object_clicked"))
+    _map_and_scenario(prep, result, suggestions, ageing)
     if base is not None:
         st.header(f"Scenario: {esc(scenario.describe())} — verandering per gebied")
         ch = change_per_area(base, result)

@@ -7,6 +7,7 @@ reaches the map, because Leaflet tooltips and popups render HTML.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import branca.colormap as cm
 import folium
@@ -18,6 +19,15 @@ from branca.element import MacroElement, Template
 
 from layers.analysis import DEMAND_SUFFIX, Result
 from layers.fmt import esc, fmt_int, fmt_m, fmt_pct
+from layers.mapelements import (
+    LEGEND_STYLE,
+    Areas,
+    DivMarkers,
+    GroupTracker,
+    LayerControl,
+    Legend,
+    PlaceMarkers,
+)
 from layers.outputs import SUPPRESS_BELOW, gap_layer, screen_value, service_area_layer
 from layers.taxonomy import Taxonomy, load_taxonomy
 
@@ -55,9 +65,25 @@ def _area_geometry(result: Result) -> np.ndarray:
     return made[1]
 
 
+def _per_result(result: Result, key: str, make, *, uses: tuple = ()):
+    """``make()`` once per result and the objects it ``uses`` (kept in the result's own
+    cache; a copy of the result with another table, or other objects, make it again). A rerun
+    that shows the same result, such as a map click, then builds the layers from text made."""
+    made = result.cache.get(key)
+    if (made is None or made[0] is not result.table or len(made[1]) != len(uses)
+            or any(a is not b for a, b in zip(made[1], uses, strict=True))):
+        made = result.cache[key] = (result.table, uses, make())
+    return made[2]
+
+
 def features(geoms: np.ndarray, props: dict) -> dict:
     """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
     ``props`` (column name -> sequence), built in bulk: no Python loop over vertices."""
+    return json.loads(features_json(geoms, props))
+
+
+def features_json(geoms: np.ndarray, props: dict) -> str:
+    """:func:`features` as JSON text (what the map's layers take, without a round trip)."""
     cols = {k: pd.Series(v).tolist() for k, v in props.items()}
     names = list(cols)
     shapes = shapely.to_geojson(geoms)
@@ -65,7 +91,7 @@ def features(geoms: np.ndarray, props: dict) -> dict:
     feats = [f'{{"type":"Feature","id":"{i}","properties":'
              f'{json.dumps(dict(zip(names, row, strict=True)))},"geometry":{shape or "null"}}}'
              for i, (row, shape) in enumerate(zip(rows, shapes, strict=True))]
-    return json.loads('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
 def share_colormap() -> cm.LinearColormap:
@@ -81,21 +107,19 @@ def _html_element(html_text: str) -> MacroElement:
     return el
 
 
-def _share_legend(unit: str) -> MacroElement:
+def _share_legend(unit: str) -> Legend:
     stops = ", ".join(f"{c} {i * 25}%" for i, c in enumerate(VIRIDIS))
     ticks = "".join(f"<span>{i * 25} %</span>" for i in range(5))
-    return _html_element(
-        '<div class="ok-legend ok-share" style="position:absolute;bottom:28px;right:10px;'
-        'z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;'
-        'border-radius:4px;font:12px sans-serif;width:230px">'
+    return Legend(
         f"<b>Aandeel {esc(unit)} binnen loopafstand</b>"
         f'<div style="height:12px;margin:4px 0 2px;background:linear-gradient(to right,{stops})">'
         "</div>"
         f'<div style="display:flex;justify-content:space-between">{ticks}</div>'
         f'<div style="margin-top:3px"><span style="display:inline-block;width:12px;height:10px;'
         f'background:{NO_DATA};border:1px solid #666"></span> geen cijfers of geen loopnetwerk in '
-        'de gegevens</div></div>'
-    )
+        'de gegevens</div>',
+        position="bottomright", css_class="ok-legend ok-share",
+        style=LEGEND_STYLE + ";width:230px")
 
 
 class _MetricScale(MacroElement):
@@ -106,36 +130,6 @@ class _MetricScale(MacroElement):
         "L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
-
-
-class _PlaceMarkers(MacroElement):
-    """Circle markers, each with its own tooltip, drawn by one loop in the page rather than
-    one folium element (and one compiled template) per place. ``rows``: [lat, lon, tooltip
-    HTML]; the HTML is data-escaped by the caller and reaches the page as a JSON string."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function () {"
-        "var rows = {{ this.rows|tojson }}, style = {{ this.style|tojson }};"
-        "for (var i = 0; i < rows.length; i++) {"
-        "L.circleMarker([rows[i][0], rows[i][1]], style)"
-        ".bindTooltip(rows[i][2], {\"sticky\": true})"
-        ".addTo({{ this._parent.get_name() }});"
-        "}})();"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, rows: list, style: dict):
-        super().__init__()
-        self._name = "PlaceMarkers"
-        self.rows, self.style = rows, style
-
-    def _get_self_bounds(self):
-        if not self.rows:
-            return [[None, None], [None, None]]
-        lat = [r[0] for r in self.rows]
-        lon = [r[1] for r in self.rows]
-        return [[min(lat), min(lon)], [max(lat), max(lon)]]
 
 
 def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
@@ -167,6 +161,18 @@ def _tooltip_html(row, suffix: str, unit: str, people: bool) -> str:
     )
 
 
+@dataclass
+class MapParts:
+    """The dashboard map in two parts: ``base`` (tiles, scale bar, start view) is the same for
+    every result of an area, so the browser keeps its map when only ``groups`` (every layer
+    that depends on the result, each a feature group, plus the legends) and the layer
+    ``control`` over them change. :func:`build_map` joins them into one map."""
+
+    base: folium.Map
+    groups: list[folium.FeatureGroup]
+    control: folium.LayerControl
+
+
 def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
               center: tuple[float, float] | None = None, zoom: int | None = None,
               suggestions=None, show_service: bool = False, ageing=None) -> folium.Map:
@@ -175,14 +181,19 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
     siting suggestions (``suggestions``: a GeoDataFrame with naam, winst, geometry) and, off by
     default, the share with a real choice and the growth of 65+ (``ageing``: a
     :class:`layers.ageing.Ageing`)."""
-    tax = taxonomy or load_taxonomy()
-    people = result.prepared.demand != "woongebouwen"
-    table = result.table
-    geoms = _area_geometry(result)
-    suffix = DEMAND_SUFFIX[result.prepared.demand]
-    unit = {"65plus": "65-plussers", "inwoners": "inwoners",
-            "woongebouwen": "woongebouwen"}[suffix]
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    parts = map_parts(result, taxonomy=taxonomy, center=center, zoom=zoom,
+                      suggestions=suggestions, show_service=show_service, ageing=ageing)
+    for group in parts.groups:
+        group.add_to(parts.base)
+    parts.control.add_to(parts.base)
+    return parts.base
+
+
+def base_map(result: Result, *, center: tuple[float, float] | None = None,
+             zoom: int | None = None) -> folium.Map:
+    """Background tiles and scale bar, opening on the result's areas (or ``center``/``zoom``).
+    Nothing in it depends on the profile, filters or scenario of the result."""
+    minx, miny, maxx, maxy = shapely.total_bounds(_area_geometry(result))
     m = folium.Map(
         location=center or [(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=zoom or 14,
@@ -194,100 +205,167 @@ def build_map(result: Result, *, taxonomy: Taxonomy | None = None,
                      control=False).add_to(m)
     if center is None:
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-    scale = share_colormap()
-    tips = [_tooltip_html(r, suffix, unit, people)
-            for r in table.drop(columns="geometry").to_dict("records")]
-    colours = [NO_DATA if not np.isfinite(s) else scale(s)
-               for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
-    label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
-    label = f"{label}: aandeel binnen bereik"
-    folium.GeoJson(
-        features(geoms, {"buurtcode": table["buurtcode"], "tip": tips, "kleur": colours}),
-        name=label,
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.65},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-    ).add_to(m)
-    _share_legend(unit).add_to(m)
-    for layer in _context_layers(result, unit, show_service):
-        layer.add_to(m)
-    if result.nearest is not None and len(result.places):
-        choice_layer(result, unit, scale).add_to(m)
-    if ageing is not None:
-        ageing_layer(result, ageing).add_to(m)
-    places = result.places.to_crs(4326)
-    pts = places.geometry.representative_point()
-    for cat_id, group in places[places["bron"] != "Scenario"].groupby("categorie"):
-        colour = tax.colour(cat_id)
-        fg = folium.FeatureGroup(
-            name=f'<span style="color:{colour}">&#9679;</span> {esc(tax.label(cat_id))}')
-        rows = []
-        for i in group.index:
-            name = places.at[i, "naam"]
-            text = esc(name) if isinstance(name, str) and name else "(naamloos)"
-            tip = (f"<b>{text}</b><br>{esc(tax.label(cat_id))}<br>"
-                   f"bron: {esc(str(places.at[i, 'bron']))}<br>"
-                   f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-            rows.append([round(pts[i].y, MAP_DECIMALS), round(pts[i].x, MAP_DECIMALS),
-                         f"<div>{tip}</div>"])
-        _PlaceMarkers(rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
-                             "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
-        fg.add_to(m)
-    extra = places[places["bron"] == "Scenario"]
-    if len(extra):
-        _scenario_layer(extra, unit).add_to(m)
-    if suggestions is not None and len(suggestions):
-        _suggestion_layer(suggestions.to_crs(4326), unit).add_to(m)
-    _category_legend(places[places["bron"] != "Scenario"], tax).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
     return m
 
 
+def map_parts(result: Result, *, taxonomy: Taxonomy | None = None,
+              center: tuple[float, float] | None = None, zoom: int | None = None,
+              suggestions=None, show_service: bool = False, ageing=None) -> MapParts:
+    """:func:`build_map`'s map as :class:`MapParts` (same arguments)."""
+    return MapParts(base_map(result, center=center, zoom=zoom),
+                    map_layers(result, taxonomy=taxonomy, suggestions=suggestions,
+                               show_service=show_service, ageing=ageing),
+                    LayerControl(collapsed=False))
+
+
+def _group(name: str, *layers, show: bool = True, control: bool = True) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name=name, show=show, control=control)
+    for layer in layers:
+        layer.add_to(fg)
+    return fg
+
+
+def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=None,
+               show_service: bool = False, ageing=None) -> list[folium.FeatureGroup]:
+    """Every layer of the result's map as a feature group, in drawing order; the last one,
+    not in the layer control, holds the legends."""
+    tax = taxonomy or load_taxonomy()
+    people = result.prepared.demand != "woongebouwen"
+    table = result.table
+    suffix = DEMAND_SUFFIX[result.prepared.demand]
+    unit = {"65plus": "65-plussers", "inwoners": "inwoners",
+            "woongebouwen": "woongebouwen"}[suffix]
+    scale = share_colormap()
+
+    def shares() -> str:
+        tips = [_tooltip_html(r, suffix, unit, people)
+                for r in table.drop(columns="geometry").to_dict("records")]
+        colours = [NO_DATA if not np.isfinite(s) else scale(s)
+                   for s in table["aandeel_binnen_bereik"].to_numpy(dtype=float)]
+        return features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
+
+    label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
+    label = f"{label}: aandeel binnen bereik"
+    out = [_group(label, Areas(
+        _per_result(result, "kaart_aandeel", shares),
+        style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.65},
+        highlight={"weight": 2.5, "color": "#000000"}))]
+    out += _context_layers(result, unit, show_service)
+    if result.nearest is not None and len(result.places):
+        out.append(choice_layer(result, unit, scale))
+    if ageing is not None:
+        out.append(ageing_layer(result, ageing))
+    places = result.places.to_crs(4326)
+    kept = places[places["bron"] != "Scenario"]
+    out += _place_layers(kept, tax, unit, result=result)
+    extra = places[places["bron"] == "Scenario"]
+    if len(extra):
+        out.append(_scenario_layer(extra, unit))
+    if suggestions is not None and len(suggestions):
+        out.append(_suggestion_layer(suggestions.to_crs(4326), unit))
+    out.append(_group("Legenda", _share_legend(unit), _category_legend(kept, tax),
+                      control=False))
+    for n, group in enumerate(out):
+        GroupTracker(first=n == 0).add_to(group)
+    return out
+
+
+def _place_layers(places, tax: Taxonomy, unit: str, *,
+                  result: Result | None = None) -> list[folium.FeatureGroup]:
+    """One feature group of circle markers per category (``places`` in WGS84), in category
+    order; read column-wise, without a GeoDataFrame per category. With ``result`` (whose
+    places these are) the rows are made once per result."""
+    rows = (_place_rows(places, tax, unit) if result is None else
+            _per_result(result, "kaart_plekken", lambda: _place_rows(places, tax, unit),
+                        uses=(tax,)))
+    out = []
+    for cat_id, cat_rows in rows:
+        colour, label = tax.colour(cat_id), esc(tax.label(cat_id))
+        fg = folium.FeatureGroup(name=f'<span style="color:{colour}">&#9679;</span> {label}')
+        PlaceMarkers(cat_rows, {"radius": 6, "color": "#000000", "weight": 1, "fill": True,
+                                "fillColor": colour, "fillOpacity": 0.95}).add_to(fg)
+        out.append(fg)
+    return out
+
+
+def _place_rows(places, tax: Taxonomy, unit: str) -> list[tuple[str, list]]:
+    """(category, [lat, lon, tooltip HTML] per place) in category order."""
+    pts = shapely.point_on_surface(np.asarray(places.geometry.values))
+    lat = np.round(shapely.get_y(pts), MAP_DECIMALS).tolist()
+    lon = np.round(shapely.get_x(pts), MAP_DECIMALS).tolist()
+    by_cat: dict = {}
+    for i, cat_id in enumerate(places["categorie"].tolist()):
+        by_cat.setdefault(cat_id, []).append(i)
+    names, sources = places["naam"].tolist(), places["bron"].tolist()
+    reached = places["binnen_bereik"].tolist()
+    out = []
+    for cat_id in sorted(by_cat):
+        label = esc(tax.label(cat_id))
+        rows = []
+        for i in by_cat[cat_id]:
+            name = names[i]
+            text = esc(name) if isinstance(name, str) and name else "(naamloos)"
+            tip = (f"<b>{text}</b><br>{label}<br>bron: {esc(str(sources[i]))}<br>"
+                   f"{unit} binnen bereik: {fmt_int(reached[i])}")
+            rows.append([lat[i], lon[i], f"<div>{tip}</div>"])
+        out.append((cat_id, rows))
+    return out
+
+
 def _context_layers(result: Result, unit: str, show_service: bool) -> list:
-    """Wijk boundaries, gap areas and (nearest-place) service areas."""
+    """Wijk boundaries, gap areas and (nearest-place) service areas, each a feature group."""
     out = []
     table = result.table
     if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
         made = result.cache.get("kaart_wijken")
         if made is None or made[0] is not table:  # a copy with another table
             wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
-            made = result.cache["kaart_wijken"] = (table, features(
+            made = result.cache["kaart_wijken"] = (table, features_json(
                 map_geometry(wijken), {"wijkcode": wijken["wijkcode"]}))
-        out.append(folium.GeoJson(
-            made[1], name="Wijkgrenzen", interactive=False,
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5,
-                                      "dashArray": "6 4"}))
-    gaps = gap_layer(result)
-    if len(gaps):
+        out.append(_group("Wijkgrenzen", Areas(
+            made[1], interactive=False,
+            style={"fill": False, "color": "#000000", "weight": 2.5, "dashArray": "6 4"})))
+    def gap_areas() -> str | None:
+        gaps = gap_layer(result)
+        if not len(gaps):
+            return None
         people = result.prepared.demand != "woongebouwen"
         tips = [
             f"<b>Gebied buiten bereik {int(r.gat_id)}</b><br>{esc(unit)}: "
             f"{screen_value(r.buiten_bereik, people and r.buiten_bereik < SUPPRESS_BELOW)}<br>"
             f"oppervlakte: {r.oppervlakte_ha:.1f} ha".replace(".", ",")
             for r in gaps.itertuples()]
-        out.append(folium.GeoJson(
-            features(map_geometry(gaps), {"gat_id": gaps["gat_id"], "tip": tips}),
-            name="Gebieden buiten bereik",
-            style_function=lambda f: {"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
-                                      "fillOpacity": 0.45},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)))
+        return features_json(map_geometry(gaps), {"tip": tips})
+
+    gaps = _per_result(result, "kaart_gaten", gap_areas)
+    if gaps is not None:
+        out.append(_group("Gebieden buiten bereik", Areas(
+            gaps,
+            style={"fillColor": "#d7301f", "color": "#7f0000", "weight": 1,
+                   "fillOpacity": 0.45})))
     service = service_area_layer(result, nearest_only=True) if show_service else None
     if service is not None and len(service):
         names = [esc(n) if isinstance(n, str) and n else "(naamloos)" for n in service["naam"]]
-        out.append(folium.GeoJson(
-            features(map_geometry(service), {"tip": [f"Bereik van {n}" for n in names]}),
-            name="Verzorgingsgebieden (dichtstbijzijnde plek)",
-            style_function=lambda f: {"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
-                                      "fillOpacity": 0.15},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)))
+        out.append(_group("Verzorgingsgebieden (dichtstbijzijnde plek)", Areas(
+            features_json(map_geometry(service), {"tip": [f"Bereik van {n}" for n in names]}),
+            style={"fillColor": "#3182bd", "color": "#08519c", "weight": 1,
+                   "fillOpacity": 0.15}, sticky=False)))
     return out
 
 
-def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.GeoJson:
+def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.FeatureGroup:
     """Buurten by the share with a real choice (at least two kinds of place and both spheres
     within reach); off by default, so the nearest place stays the first view."""
-    from layers.choice import MIN_CATEGORIES, choice_columns
+    from layers.choice import MIN_CATEGORIES
+
+    g = _per_result(result, "kaart_keuze", lambda: _choice_json(result, unit, scale))
+    return _group(f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
+
+
+def _choice_json(result: Result, unit: str, scale: cm.LinearColormap) -> str:
+    from layers.choice import choice_columns
 
     people = result.prepared.demand != "woongebouwen"
     t = result.table
@@ -308,16 +386,9 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
                         f"beide sferen binnen bereik: {fmt_pct(c['aandeel_beide_sferen'].iat[i])}"
                         f"<br>gemiddeld {c['gem_categorieen'].iat[i]:.1f}".replace(".", ",")
                         + " soorten plekken binnen bereik")
-    g = features(_area_geometry(result), {
-        "buurtcode": t["buurtcode"], "tip": tips,
-        "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
-                  for v, sm in zip(share, small, strict=True)]})
-    return folium.GeoJson(
-        g, name=f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
-        show=False,
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
+    return features_json(_area_geometry(result), {
+        "tip": tips, "kleur": [NO_DATA if sm or not np.isfinite(v) else scale(v)
+                               for v, sm in zip(share, small, strict=True)]})
 
 
 #: Diverging scale for the change in 65+ (blue: fewer, red: more), in shares of last year.
@@ -325,8 +396,16 @@ GROWTH_COLOURS = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
 GROWTH_RANGE = 0.15
 
 
-def ageing_layer(result: Result, ageing) -> folium.GeoJson:
+def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
     """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
+    g = _per_result(result, "kaart_vergrijzing", lambda: _ageing_json(result, ageing),
+                    uses=(ageing,))
+    return _group(f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}",
+                  Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
+                  show=False)
+
+
+def _ageing_json(result: Result, ageing) -> str:
     scale = cm.LinearColormap(GROWTH_COLOURS, vmin=-GROWTH_RANGE, vmax=GROWTH_RANGE)
     a = ageing.table.set_index("buurtcode")
     t = result.table[["buurtcode", "buurtnaam"]]
@@ -350,57 +429,40 @@ def ageing_layer(result: Result, ageing) -> folium.GeoJson:
                     f"verandering: {sign}{fmt_int(row['groei_65plus'])} "
                     f"({sign}{fmt_pct(pct, 1)})")
         colours.append(scale(float(np.clip(pct, -GROWTH_RANGE, GROWTH_RANGE))))
-    g = features(_area_geometry(result), {"buurtcode": t["buurtcode"], "tip": tips,
-                                          "kleur": colours})
-    return folium.GeoJson(
-        g, name=f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}", show=False,
-        style_function=lambda f: {"fillColor": f["properties"]["kleur"], "color": "#333333",
-                                  "weight": 0.8, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True))
+    return features_json(_area_geometry(result), {"tip": tips, "kleur": colours})
 
 
 def _scenario_layer(places, unit: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="Scenario: nieuwe plekken")
     pts = places.geometry.representative_point()
-    for i in places.index:
-        tip = (f"<b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
-               f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}")
-        # a plain DivIcon: Leaflet core only (no plugin to fetch from a CDN)
-        folium.Marker(
-            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
-            icon=folium.DivIcon(html='<div class="ok-scenario" style="width:16px;height:16px;'
-                                     'background:#ff7f00;border:2px solid #000;'
-                                     'transform:rotate(45deg)"></div>', icon_size=(20, 20),
-                                icon_anchor=(10, 10))).add_to(fg)
-    return fg
+    rows = [[pts[i].y, pts[i].x,
+             f"<div><b>{esc(places.at[i, 'naam'])}</b> (scenario)<br>"
+             f"{unit} binnen bereik: {fmt_int(places.at[i, 'binnen_bereik'])}</div>",
+             '<div class="ok-scenario" style="width:16px;height:16px;background:#ff7f00;'
+             'border:2px solid #000;transform:rotate(45deg)"></div>']
+            for i in places.index]
+    return _group("Scenario: nieuwe plekken",
+                  DivMarkers(rows, icon_size=(20, 20), icon_anchor=(10, 10)))
 
 
 def _suggestion_layer(picks, unit: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="Voorgestelde plekken")
     pts = picks.geometry.representative_point()
-    for n, i in enumerate(picks.index, start=1):
-        tip = (f"<b>Voorstel {n}: {esc(picks.at[i, 'naam'])}</b><br>"
-               f"+{fmt_int(picks.at[i, 'winst'])} {esc(unit)} binnen bereik")
-        folium.Marker(
-            location=[pts[i].y, pts[i].x], tooltip=folium.Tooltip(tip),
-            icon=folium.DivIcon(html=f'<div class="ok-pick" style="background:#fff;'
-                                     f'border:2px solid #000;border-radius:50%;width:24px;'
-                                     f'height:24px;text-align:center;font:bold 13px/20px '
-                                     f'sans-serif">{n}</div>', icon_size=(24, 24),
-                                icon_anchor=(12, 12))).add_to(fg)
-    return fg
+    rows = [[pts[i].y, pts[i].x,
+             f"<div><b>Voorstel {n}: {esc(picks.at[i, 'naam'])}</b><br>"
+             f"+{fmt_int(picks.at[i, 'winst'])} {esc(unit)} binnen bereik</div>",
+             '<div class="ok-pick" style="background:#fff;border:2px solid #000;'
+             'border-radius:50%;width:24px;height:24px;text-align:center;'
+             f'font:bold 13px/20px sans-serif">{n}</div>']
+            for n, i in enumerate(picks.index, start=1)]
+    return _group("Voorgestelde plekken",
+                  DivMarkers(rows, icon_size=(24, 24), icon_anchor=(12, 12)))
 
 
-def _category_legend(places, tax: Taxonomy) -> MacroElement:
+def _category_legend(places, tax: Taxonomy) -> Legend:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
         f'border:1px solid #000;background:{tax.colour(c)};margin-right:6px"></span>'
         f"{esc(tax.label(c))} ({n})</div>"
         for c, n in places["categorie"].value_counts().sort_index().items()
     )
-    return _html_element(
-        '<div class="ok-legend ok-categories" style="position:absolute;bottom:40px;left:10px;'
-        "z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #888;"
-        'border-radius:4px;font:12px sans-serif;max-width:260px">'
-        f"<b>Ontmoetingsplekken</b>{rows}</div>"
-    )
+    return Legend(f"<b>Ontmoetingsplekken</b>{rows}", position="bottomleft",
+                   css_class="ok-legend ok-categories", style=LEGEND_STYLE + ";max-width:260px")
