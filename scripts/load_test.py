@@ -70,6 +70,18 @@ _IDLE_MARK_JS = """(() => {
                         attributeFilter: ['data-test-script-state']});
 })();"""
 
+#: A cheap look (no layout): is a script running, and when did the last run end. Read many
+#: times a second; the page's text (:data:`_POLL_JS`, which makes chromium lay out the page)
+#: only once the app is idle, so the driver's own CPU does not crowd the pages it measures.
+_STATE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return {
+    state: app ? app.getAttribute('data-test-script-state') : null,
+    idleAt: window.__okIdleAt || 0,
+    skeleton: !!document.querySelector('[data-testid="stSkeleton"]'),
+  };
+}"""
+
 _POLL_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const main = document.querySelector('[data-testid="stMain"]');
@@ -145,6 +157,14 @@ class BrowserSession:
     def _poll(self) -> dict:
         return self.page.evaluate(_POLL_JS)
 
+    def _look(self) -> dict:
+        """The script state; the page's text too (:meth:`_poll`) once no script runs."""
+        s = self.page.evaluate(_STATE_JS)
+        if s["state"] == "notRunning" and not s["skeleton"] and (
+                self.kind is not None or self.quiet_since is None):
+            return self._poll()
+        return s | {"exceptions": self.seen_exceptions}
+
     def start(self) -> None:
         """Begin the next action."""
         cycle = self.step % 2
@@ -183,7 +203,7 @@ class BrowserSession:
 
     def advance(self) -> None:
         """Check the running action; start the next one when it is done."""
-        s = self._poll()
+        s = self._look()
         if self.kind is None:  # start once the page has been quiet for a moment
             quiet = s["state"] == "notRunning" and not s["skeleton"]
             if not quiet:
