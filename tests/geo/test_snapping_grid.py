@@ -31,15 +31,22 @@ def _consistent(net: WalkNetwork, s: Snapped, x: np.ndarray, y: np.ndarray) -> N
     assert ((s.t >= 0) & (s.t <= 1)).all()
 
 
+def _points(net: WalkNetwork, *, seed: int, spread_m: float, far: int,
+            margin_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """3000 points near the network's nodes, and ``far`` points anywhere in its box grown by
+    ``margin_m`` (far away inside it, and outside it)."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(net.n_nodes, 3000)
+    x = np.r_[net.x[pick] + rng.normal(0, spread_m, 3000),
+              rng.uniform(net.x.min() - margin_m, net.x.max() + margin_m, far)]
+    y = np.r_[net.y[pick] + rng.normal(0, spread_m, 3000),
+              rng.uniform(net.y.min() - margin_m, net.y.max() + margin_m, far)]
+    return x, y
+
+
 def test_grid_snap_equals_the_strtree_snap_on_helsinki(helsinki_pbf):
     net = network_from_extract(read_osm(helsinki_pbf, feature_keys=()))
-    rng = np.random.default_rng(3)
-    # points near the network, far away inside its box, and outside it
-    pick = rng.choice(net.n_nodes, 3000)
-    x = np.r_[net.x[pick] + rng.normal(0, 30, 3000),
-              rng.uniform(net.x.min() - 2000, net.x.max() + 2000, 1000)]
-    y = np.r_[net.y[pick] + rng.normal(0, 30, 3000),
-              rng.uniform(net.y.min() - 2000, net.y.max() + 2000, 1000)]
+    x, y = _points(net, seed=3, spread_m=30, far=1000, margin_m=2000)
     hw = net.edge_attr("highway")
     for mask in (None, ~np.isin(hw, ["footway", "steps", "path"])):
         for max_dist in (np.inf, 250.0, 20.0):
@@ -59,12 +66,7 @@ def test_masked_view_and_snap_within_equal_a_grid_of_their_own_on_helsinki(helsi
     from the points' snap onto the whole network, give what a grid filed for those segments
     gives (without exact_far: the same snaps, and no distance or the same where none)."""
     net = network_from_extract(read_osm(helsinki_pbf, feature_keys=()))
-    rng = np.random.default_rng(11)
-    pick = rng.choice(net.n_nodes, 3000)
-    x = np.r_[net.x[pick] + rng.normal(0, 40, 3000),
-              rng.uniform(net.x.min() - 1000, net.x.max() + 1000, 500)]
-    y = np.r_[net.y[pick] + rng.normal(0, 40, 3000),
-              rng.uniform(net.y.min() - 1000, net.y.max() + 1000, 500)]
+    x, y = _points(net, seed=11, spread_m=40, far=500, margin_m=1000)
     hw = net.edge_attr("highway")
     full = SegmentGrid(net)
     for mask in (~np.isin(hw, ["footway", "steps", "path"]), np.isin(hw, ["footway", "path"])):
