@@ -38,8 +38,10 @@ class Snapped:
     def subset(self, idx: np.ndarray) -> Snapped:
         return Snapped(self.edge[idx], self.t[idx], self.dist[idx])
 
-    def as_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.edge, self.t, self.dist
+    def only(self, use: np.ndarray) -> Snapped:
+        """The same points, those where ``use`` is False as not snapped (e.g. the access points
+        of places a filter leaves out)."""
+        return Snapped(np.where(use, self.edge, -1), self.t, self.dist)
 
     @staticmethod
     def none(k: int) -> Snapped:
@@ -117,9 +119,9 @@ class SegmentIndex:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         k = len(x)
+        out = Snapped.none(k)
         if k == 0 or len(ids) == 0:
-            return Snapped.none(k)
-        edge, t, dist = Snapped.none(k).as_arrays()
+            return out
         pts = shapely.points(x, y)
         # query_nearest may return ties; keep the first hit per point
         hits = tree.query_nearest(pts, all_matches=False)
@@ -135,10 +137,10 @@ class SegmentIndex:
         tt = np.clip(tt, 0.0, 1.0)
         d = np.hypot(x[pi] - (ax + tt * dx), y[pi] - (ay + tt * dy))
         keep = d <= max_dist
-        edge[pi[keep]] = e[keep]
-        t[pi[keep]] = tt[keep]
-        dist[pi] = d
-        return Snapped(edge, t, dist)
+        out.edge[pi[keep]] = e[keep]
+        out.t[pi[keep]] = tt[keep]
+        out.dist[pi] = d
+        return out
 
 
 class TargetedGrid:
@@ -153,14 +155,17 @@ class TargetedGrid:
         self.grid = SegmentGrid(net, edge_mask) if grid is None else grid
         self.edge_ids = self.grid.edge_ids
         self._target_grid: SegmentGrid | None = None
-        self.target_ids: np.ndarray | None = None
-        self.is_target: np.ndarray | None = None  # per segment of the network
+        self.is_target: np.ndarray | None = None  # per segment; None: every segment is one
         if targets is not None:
             t = self.edge_ids[np.asarray(targets, dtype=bool)[self.edge_ids]]
             if len(t) < len(self.edge_ids):
-                self.target_ids = t
                 self.is_target = np.zeros(net.n_edges, dtype=bool)
                 self.is_target[t] = True
+
+    @property
+    def target_ids(self) -> np.ndarray | None:
+        """The snap targets' segment ids (None when every allowed segment is one)."""
+        return None if self.is_target is None else np.nonzero(self.is_target)[0]
 
     @property
     def target_grid(self) -> SegmentGrid | None:
@@ -471,7 +476,6 @@ class SegmentGrid:
         k = len(x)
         if k == 0 or len(self.edge_ids) == 0:
             return Snapped.none(k)
-        edge, t, dist = Snapped.none(k).as_arrays()
         # first every point looks in its own cell, then 1 cell around, in the cells that
         # can hold something nearer than what its own cell gave
         edge, t, dist = self._round(x, y, 0)

@@ -84,7 +84,7 @@ def category_reach(result: Result) -> Choice:
         use = sources.ok & (cat_of_source == c)
         if not use.any():
             continue
-        sub = Snapped(np.where(use, sources.edge, -1), sources.t, sources.dist)
+        sub = sources.only(use)
         field = nearest_sources(prep.net, sub, adjacency=state["adjacency"], limit=limit)
         d, _ = distances_at(prep.net, field, state["origins"])
         dist[:, j] = np.where(d <= limit, d, np.inf)

@@ -54,7 +54,7 @@ def routing_entries(net: WalkNetwork, mask: np.ndarray | None, access_xy: tuple,
             closed[base["grid"].edge_ids] = True
             if mask is not None:
                 closed &= ~mask
-        plain = {"grid": grid, "mask": mask} | {
+        plain = {"grid": grid} | {
             k: (grid.snap(*xy, max_dist=max_snap_m) if base is None else
                 snap_within(grid, *xy, base[k], max_dist=max_snap_m, closed=closed))
             for k, xy in (("access", (ax, ay)), ("origins", (ox, oy)))}
@@ -85,7 +85,7 @@ def plain_snaps(net: WalkNetwork, access_xy: tuple, origins_xy: tuple, *,
     :func:`routing_entries`): done once per prepared area, each profile then snaps again only
     the points whose nearest segment it closes."""
     grid = SegmentGrid(net, None)
-    return {"grid": grid, "mask": None,
+    return {"grid": grid,
             "access": grid.snap(*access_xy, max_dist=max_snap_m),
             "origins": grid.snap(*origins_xy, max_dist=max_snap_m)}
 
@@ -98,7 +98,7 @@ def base_field(net: WalkNetwork, state: dict, use: np.ndarray, *,
     key = use.tobytes()
     if key not in fields:
         acc: Snapped = state["access"]
-        sources = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+        sources = acc.only(use)
         if len(fields) >= cache_size:
             fields.pop(next(iter(fields)))
         fields[key] = nearest_sources(net, sources, adjacency=state["adjacency"])
@@ -159,7 +159,7 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
             max_snap_m=max_snap_m, base=plain))
     st = cache["state"][1]
     acc: Snapped = st["access"]
-    src = Snapped(np.where(use, acc.edge, -1), acc.t, acc.dist)
+    src = acc.only(use)
     field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
     only = np.zeros(len(within), dtype=bool)
     only[rows] = ~(distances_at(net, field, st["origins"])[0] <= limit)
