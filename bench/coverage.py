@@ -263,7 +263,8 @@ def cold_breakdown(prep, profile, repeat: int) -> list[str]:
     use = np.ones(len(ax), dtype=bool)
 
     def fietspad_note():
-        full_state.pop("cycleway", None)
+        full_state.pop("cycleway", None)  # its results
+        full_state.pop("cycleway_state", None)  # and its network without fietspaden
         return cycleway_sensitivity(prep, full_state, profile, use, max_snap_m=MAX_SNAP_M)
     steps["fietspadgevoeligheid (net zonder fietspaden)"], _ = timed(fietspad_note, repeat)
     steps["aggregatie per buurt"], _ = timed(lambda: aggregate_by_area(

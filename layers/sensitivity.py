@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 
 from geo.network import WalkNetwork
@@ -29,6 +32,8 @@ from geo.routing import (
 )
 from geo.walkrules import edge_rules
 from layers.fmt import fmt_int
+
+T = TypeVar("T")
 
 
 def routing_entries(net: WalkNetwork, mask: np.ndarray | None, access_xy: tuple, origins_xy:
@@ -90,32 +95,29 @@ def plain_snaps(net: WalkNetwork, access_xy: tuple, origins_xy: tuple, *,
             "origins": grid.snap(*origins_xy, max_dist=max_snap_m)}
 
 
+def _kept(cache: dict, key, make: Callable[[], T], size: int) -> T:
+    """``make()`` kept in ``cache`` under ``key``; the oldest entry goes when ``size`` are kept."""
+    if key not in cache:
+        value = make()
+        if len(cache) >= size:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return cache[key]
+
+
 def base_field(net: WalkNetwork, state: dict, use: np.ndarray, *,
                cache_size: int = 16) -> DistanceField:
     """The nearest-place field (no limit) of routing entries ``state`` with the access points
     ``use`` (per access point, whether its place counts), cached in ``state`` per ``use``."""
-    fields: dict = state.setdefault("fields", {})
-    key = use.tobytes()
-    if key not in fields:
-        acc: Snapped = state["access"]
-        sources = acc.only(use)
-        if len(fields) >= cache_size:
-            fields.pop(next(iter(fields)))
-        fields[key] = nearest_sources(net, sources, adjacency=state["adjacency"])
-    return fields[key]
+    return _kept(state.setdefault("fields", {}), use.tobytes(), lambda: nearest_sources(
+        net, state["access"].only(use), adjacency=state["adjacency"]), cache_size)
 
 
 def base_at_origins(net: WalkNetwork, state: dict, use: np.ndarray, *,
                     cache_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """:func:`geo.routing.distances_at` the origins of :func:`base_field` (cached alike)."""
-    at: dict = state.setdefault("at_origins", {})
-    key = use.tobytes()
-    if key not in at:
-        if len(at) >= cache_size:
-            at.pop(next(iter(at)))
-        at[key] = distances_at(net, base_field(net, state, use, cache_size=cache_size),
-                               state["origins"])
-    return at[key]
+    return _kept(state.setdefault("at_origins", {}), use.tobytes(), lambda: distances_at(
+        net, base_field(net, state, use, cache_size=cache_size), state["origins"]), cache_size)
 
 
 def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *,
@@ -129,47 +131,45 @@ def cycleway_sensitivity(prep, state: dict, profile: Profile, use: np.ndarray, *
     ``segments`` (cycleway segments the profile may use). ``counted`` (per origin) limits the
     count to origins whose area the data covers; unknown weights count as 0.
     """
-    net = prep.net
-    er = edge_rules(net, walk_rules_of(profile))
+    er = edge_rules(prep.net, walk_rules_of(profile))
     if not er.cycleway.any():
         return {"homes": 0, "weight": 0.0, "segments": 0}
-    cache = state.setdefault("cycleway", {})
     limit = profile.max_distance_m
     key = (use.tobytes(), limit,  # one mask serves profiles that differ in speed or minutes
            None if counted is None else counted.tobytes())
-    if key in cache:
-        return cache[key]
+    return _kept(state.setdefault("cycleway", {}), key, lambda: _only_via_cycleways(
+        prep, state, er.cycleway, use, limit, max_snap_m=max_snap_m, counted=counted), 8)
+
+
+def _only_via_cycleways(prep, state: dict, cycleway: np.ndarray, use: np.ndarray,
+                        limit: float, *, max_snap_m: float,
+                        counted: np.ndarray | None) -> dict:
+    net = prep.net
     # with cycleways: the profile's own distances (cached; run reads them too)
-    base_dist = base_at_origins(net, state, use)[0]
-    within = base_dist <= limit
+    within = base_at_origins(net, state, use)[0] <= limit
     if counted is not None:
         within &= counted
     # without: only origins within reach can lose it, so only they are snapped again onto the
     # network without fietspaden; one pass that stops at the limit
     rows = np.nonzero(within)[0]
-    if "state" not in cache or not np.array_equal(cache["state"][0], rows):
+    made = state.get("cycleway_state")
+    if made is None or not np.array_equal(made[0], rows):
         base = np.ones(net.n_edges, dtype=bool) if "mask" not in state else state["mask"]
         ax, ay, _ = prep._access
         plain = state.get("plain")
         if plain is not None:
             plain = plain | {"origins": plain["origins"].subset(rows)}
-        cache["state"] = (rows, routing_entries(
-            net, base & ~er.cycleway, (ax, ay),
+        made = state["cycleway_state"] = (rows, routing_entries(
+            net, base & ~cycleway, (ax, ay),
             (prep.origins["x"].to_numpy()[rows], prep.origins["y"].to_numpy()[rows]),
             max_snap_m=max_snap_m, base=plain))
-    st = cache["state"][1]
-    acc: Snapped = st["access"]
-    src = acc.only(use)
-    field = nearest_sources(net, src, adjacency=st["adjacency"], limit=limit)
+    st = made[1]
+    field = nearest_sources(net, st["access"].only(use), adjacency=st["adjacency"], limit=limit)
     only = np.zeros(len(within), dtype=bool)
     only[rows] = ~(distances_at(net, field, st["origins"])[0] <= limit)
     w = np.nan_to_num(prep.origins[prep.weight_col].to_numpy(dtype=float))
-    out = {"homes": int(only.sum()), "weight": float(w[only].sum()),
-           "segments": int(er.cycleway.sum())}
-    if len(cache) > 8:
-        cache.pop(next(k for k in cache if k != "state"))
-    cache[key] = out
-    return out
+    return {"homes": int(only.sum()), "weight": float(w[only].sum()),
+            "segments": int(cycleway.sum())}
 
 
 def notes(prep, state: dict, profile: Profile, use: np.ndarray | None, *,
