@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -61,6 +62,7 @@ from layers.statuses import (
 from layers.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
 
 #: Per-area result columns, in this order, in every table and export (see README).
 SCHEMA = [
@@ -117,8 +119,12 @@ class Prepared:
     input_summary: list[str] = field(default_factory=list)
     _access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _by_mask: dict = field(default_factory=dict)
-    # (origins, _access, plain_snaps of them): valid while both are these very objects
-    _plain: tuple | None = None
+    _derived: dict = field(default_factory=dict)  # see derived()
+
+    def derived(self, key: str, make: Callable[[], T], *, uses: tuple) -> T:
+        """``make()``, kept while ``uses`` (the attributes it reads) are the very objects it
+        was made from."""
+        return _derived(self._derived, key, make, uses)
 
     @property
     def weight_col(self) -> str:
@@ -154,14 +160,21 @@ class Prepared:
         """Origins and access points snapped onto the whole network, once (``prepare`` does
         it); each profile snaps again only the points whose segment it closes."""
         assert self.net is not None and self.origins is not None and self._access is not None
-        p = self._plain
-        if p is None or p[0] is not self.origins or p[1] is not self._access:
-            ax, ay, _ = self._access
-            p = (self.origins, self._access, plain_snaps(
-                self.net, (ax, ay), (self.origins["x"].to_numpy(),
-                                     self.origins["y"].to_numpy()), max_snap_m=MAX_SNAP_M))
-            self._plain = p
-        return p[2]
+        net, origins, (ax, ay, _) = self.net, self.origins, self._access
+        return self.derived("plain_snaps", lambda: plain_snaps(
+            net, (ax, ay), (origins["x"].to_numpy(), origins["y"].to_numpy()),
+            max_snap_m=MAX_SNAP_M), uses=(net, origins, self._access))
+
+
+def _derived(cache: dict, key: str, make: Callable[[], T], uses: tuple) -> T:
+    """``make()`` kept in ``cache`` under ``key`` while ``uses`` are the very objects it was
+    made from: a copy of the owner (``dataclasses.replace`` shares the dict) that holds other
+    objects makes its own."""
+    made = cache.get(key)
+    if made is None or len(made[0]) != len(uses) or any(
+            a is not b for a, b in zip(made[0], uses, strict=True)):
+        made = cache[key] = (uses, make())
+    return made[1]
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,11 @@ class Result:
     owner: np.ndarray | None = None  # place row (in prep.places + scenario places) per source
     cache: dict = field(default_factory=dict)  # derived layers (service/gap areas), per result
     row_notes: list[Note] = field(default_factory=list)  # the prepared area's + places unused
+
+    def derived(self, key: str, make: Callable[[], T], *, uses: tuple = ()) -> T:
+        """``make()``, kept in :attr:`cache` for this result: made again for a copy with
+        another table, or when ``uses`` (other objects it reads) are not the same objects."""
+        return _derived(self.cache, key, make, (self.table, *uses))
 
     def caption(self) -> str:
         """The choices behind this result, as one Dutch sentence."""

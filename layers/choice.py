@@ -113,11 +113,8 @@ def choice_columns(result: Result, areas: pd.Series | None = None,
     categories within reach (``gem_categorieen``). Indexed like ``table``; NaN where the
     area's reach is unknown or it has nobody to count."""
     if areas is None and table is None:  # the result's own areas: made once per result
-        made = result.cache.get("choice_columns")
-        if made is None or made[0] is not result.table:  # a copy with another table
-            made = result.cache["choice_columns"] = (result.table,
-                                                     _choice_columns(result, None, None))
-        return made[1].copy()
+        return result.derived("choice_columns",
+                              lambda: _choice_columns(result, None, None)).copy()
     return _choice_columns(result, areas, table)
 
 

@@ -59,21 +59,7 @@ def map_geometry(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 def _area_geometry(result: Result) -> np.ndarray:
     """The result's areas as drawn on the map (cached per result)."""
-    made = result.cache.get("kaart_geometrie")
-    if made is None or made[0] is not result.table:  # a copy with another table
-        made = result.cache["kaart_geometrie"] = (result.table, map_geometry(result.table))
-    return made[1]
-
-
-def _per_result(result: Result, key: str, make, *, uses: tuple = ()):
-    """``make()`` once per result and the objects it ``uses`` (kept in the result's own
-    cache; a copy of the result with another table, or other objects, make it again). A rerun
-    that shows the same result, such as a map click, then builds the layers from text made."""
-    made = result.cache.get(key)
-    if (made is None or made[0] is not result.table or len(made[1]) != len(uses)
-            or any(a is not b for a, b in zip(made[1], uses, strict=True))):
-        made = result.cache[key] = (result.table, uses, make())
-    return made[2]
+    return result.derived("kaart_geometrie", lambda: map_geometry(result.table))
 
 
 def features(geoms: np.ndarray, props: dict) -> dict:
@@ -247,7 +233,7 @@ def map_layers(result: Result, *, taxonomy: Taxonomy | None = None, suggestions=
     label = "Buurten" if result.prepared.area_kind == "buurt" else "Zeshoeken (schatting)"
     label = f"{label}: aandeel binnen bereik"
     out = [_group(label, Areas(
-        _per_result(result, "kaart_aandeel", shares),
+        result.derived("kaart_aandeel", shares),
         style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.65},
         highlight={"weight": 2.5, "color": "#000000"}))]
     out += _context_layers(result, unit, show_service)
@@ -276,7 +262,7 @@ def _place_layers(places, tax: Taxonomy, unit: str, *,
     order; read column-wise, without a GeoDataFrame per category. With ``result`` (whose
     places these are) the rows are made once per result."""
     rows = (_place_rows(places, tax, unit) if result is None else
-            _per_result(result, "kaart_plekken", lambda: _place_rows(places, tax, unit),
+            result.derived("kaart_plekken", lambda: _place_rows(places, tax, unit),
                         uses=(tax,)))
     out = []
     for cat_id, cat_rows in rows:
@@ -317,13 +303,12 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
     out = []
     table = result.table
     if result.prepared.area_kind == "buurt" and table["wijkcode"].notna().any():
-        made = result.cache.get("kaart_wijken")
-        if made is None or made[0] is not table:  # a copy with another table
+        def wijk_lines() -> str:
             wijken = table.dissolve(by="wijkcode").reset_index()[["wijkcode", "geometry"]]
-            made = result.cache["kaart_wijken"] = (table, features_json(
-                map_geometry(wijken), {"wijkcode": wijken["wijkcode"]}))
+            return features_json(map_geometry(wijken), {"wijkcode": wijken["wijkcode"]})
+
         out.append(_group("Wijkgrenzen", Areas(
-            made[1], interactive=False,
+            result.derived("kaart_wijken", wijk_lines), interactive=False,
             style={"fill": False, "color": "#000000", "weight": 2.5, "dashArray": "6 4"})))
     def gap_areas() -> str | None:
         gaps = gap_layer(result)
@@ -337,7 +322,7 @@ def _context_layers(result: Result, unit: str, show_service: bool) -> list:
             for r in gaps.itertuples()]
         return features_json(map_geometry(gaps), {"tip": tips})
 
-    gaps = _per_result(result, "kaart_gaten", gap_areas)
+    gaps = result.derived("kaart_gaten", gap_areas)
     if gaps is not None:
         out.append(_group("Gebieden buiten bereik", Areas(
             gaps,
@@ -358,7 +343,7 @@ def choice_layer(result: Result, unit: str, scale: cm.LinearColormap) -> folium.
     within reach); off by default, so the nearest place stays the first view."""
     from layers.choice import MIN_CATEGORIES
 
-    g = _per_result(result, "kaart_keuze", lambda: _choice_json(result, unit, scale))
+    g = result.derived("kaart_keuze", lambda: _choice_json(result, unit, scale))
     return _group(f"Echte keuze (≥ {MIN_CATEGORIES} soorten, beide sferen): aandeel {esc(unit)}",
                   Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),
                   show=False)
@@ -398,7 +383,7 @@ GROWTH_RANGE = 0.15
 
 def ageing_layer(result: Result, ageing) -> folium.FeatureGroup:
     """Buurten coloured by the change in 65+ between two CBS years (off by default)."""
-    g = _per_result(result, "kaart_vergrijzing", lambda: _ageing_json(result, ageing),
+    g = result.derived("kaart_vergrijzing", lambda: _ageing_json(result, ageing),
                     uses=(ageing,))
     return _group(f"Vergrijzing: verandering 65-plussers {esc(ageing.label)}",
                   Areas(g, style={"color": "#333333", "weight": 0.8, "fillOpacity": 0.75}),

@@ -8,8 +8,6 @@ true. Municipal totals are always computed from the raw numbers.
 
 from __future__ import annotations
 
-import weakref
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -310,7 +308,8 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
         pts = shapely.points(x, y)
         parts = disc_union(x, y, GAP_BUFFER_M)  # the dissolved discs, 5-10x faster than buffers
         if prep.areas is not None and prep.area_kind == "buurt":
-            land = _land(prep.areas)
+            areas = prep.areas
+            land = prep.derived("land", lambda: _land(areas), uses=(areas,))
             clip = ~shapely.contains_properly(land, parts)
             parts = np.concatenate([parts[~clip], shapely.get_parts(
                 shapely.intersection(parts[clip], land))])
@@ -341,19 +340,11 @@ def gap_layer(result: Result) -> gpd.GeoDataFrame:
     return out
 
 
-_LAND: dict[int, tuple[weakref.ref, shapely.Geometry]] = {}
-
-
 def _land(areas: gpd.GeoDataFrame) -> shapely.Geometry:
-    """The union of the areas, prepared; made once per areas table (not per result)."""
-    made = _LAND.get(id(areas))
-    if made is None or made[0]() is not areas:
-        land = shapely.union_all(areas.geometry.values)
-        shapely.prepare(land)
-        for k in [k for k, (ref, _) in _LAND.items() if ref() is None]:
-            del _LAND[k]
-        made = _LAND[id(areas)] = (weakref.ref(areas), land)
-    return made[1]
+    """The union of the areas, prepared (kept per areas table by the caller)."""
+    land = shapely.union_all(areas.geometry.values)
+    shapely.prepare(land)
+    return land
 
 
 def _export_crs(crs):

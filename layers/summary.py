@@ -38,10 +38,7 @@ def ranking(result: Result) -> pd.DataFrame:
     'onbekend' where nothing is known (:data:`UNKNOWN_HELP` says why); ``buurtcode``
     identifies the row. Made once per result (the headline, the map sentence and the table
     all show it)."""
-    made = result.cache.get("ranking")
-    if made is None or made[0] is not result.table:  # a copy with another table
-        made = result.cache["ranking"] = (result.table, _ranking(result))
-    return made[1].copy()
+    return result.derived("ranking", lambda: _ranking(result)).copy()
 
 
 def _ranking(result: Result) -> pd.DataFrame:
@@ -159,7 +156,9 @@ def with_uploads(prep: Prepared, *, facilities: gpd.GeoDataFrame | None = None,
     (the upload's :class:`~layers.notes.Note` s) join the prepared area's; rows merged with a
     place are added."""
     assert prep.net is not None
+    # own caches: what the copy derives anew must not replace the shared area's entries
     copy = dataclasses.replace(prep, notes=list(prep.notes), _by_mask={},
+                               _derived=dict(prep._derived),
                                row_notes=[*prep.row_notes, *row_notes])
     if facilities is not None and len(facilities):
         extra = places_from_list(facilities, prep.taxonomy, prep.net.crs)
