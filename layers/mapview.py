@@ -62,14 +62,10 @@ def _area_geometry(result: Result) -> np.ndarray:
     return result.derived("kaart_geometrie", lambda: map_geometry(result.table))
 
 
-def features(geoms: np.ndarray, props: dict) -> dict:
-    """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
-    ``props`` (column name -> sequence), built in bulk: no Python loop over vertices."""
-    return json.loads(features_json(geoms, props))
-
-
 def features_json(geoms: np.ndarray, props: dict) -> str:
-    """:func:`features` as JSON text (what the map's layers take, without a round trip)."""
+    """A GeoJSON FeatureCollection of map geometries (:func:`map_geometry`) with per-feature
+    ``props`` (column name -> sequence), as JSON text (what the map's layers take), built in
+    bulk: no Python loop over vertices."""
     cols = {k: pd.Series(v).tolist() for k, v in props.items()}
     names = list(cols)
     shapes = shapely.to_geojson(geoms)
