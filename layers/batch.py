@@ -96,19 +96,34 @@ def run_area(name: str, *, out: Path, data_dir: Path | None, cache_dir: Path, pr
                    "seconden_gegevens": round(t1 - t0, 3),
                    "seconden_voorbereiden": round(t2 - t1, 3),
                    "seconden_bereik": round(t3 - t2, 3),
-                   "piekgeheugen_worker_mb": round(
-                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-        d = _area_dir(out)
-        with atomic_path(d / f"{aid}.parquet") as tmp:
-            table.to_parquet(tmp, index=False)
-        with atomic_path(d / f"{aid}.json") as tmp:
-            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+                   "piekgeheugen_worker_mb": _peak_mb()}
+        _write_task(_area_dir(out), aid, table, summary)
         return summary
-    except (InputError, ServiceUnavailableError) as exc:
-        return {"gebied": aid, "status": "mislukt", "stap": step, "fout": str(exc)}
     except Exception as exc:  # a broken file can raise anything; report it, go on
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"gebied": aid, "status": "mislukt", "stap": step, "fout": last}
+        return _failed({"gebied": aid}, step, exc)
+
+
+def _peak_mb() -> float:
+    """This worker process's peak memory so far (MB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _write_task(d: Path, name: str, table: pd.DataFrame, summary: dict) -> None:
+    """A finished task's table and summary, each written atomically; the summary last: it marks
+    the task as done (a re-run skips it)."""
+    with atomic_path(d / f"{name}.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
+    with atomic_path(d / f"{name}.json") as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+                       encoding="utf-8")
+
+
+def _failed(who: dict, step: str, exc: Exception) -> dict:
+    """The record of a task that failed at ``step``: a problem with the input by its own
+    message (it names the fix), anything else by its exception's last line."""
+    text = str(exc) if isinstance(exc, (InputError, ServiceUnavailableError)) else (
+        traceback.format_exception_only(type(exc), exc)[-1].strip())
+    return {**who, "status": "mislukt", "stap": step, "fout": text}
 
 
 def _client(scheduler: str | None, workers: int, memory_limit: str | None = None):
@@ -295,22 +310,13 @@ def run_gemeente(task: dict, *, osm: Path, kind: str, out: Path, profile,
                    "seconden_uitsnijden": round(t1 - t0, 3),
                    "seconden_voorbereiden": round(t2 - t1, 3),
                    "seconden_bereik": round(t3 - t2, 3),
-                   "piekgeheugen_worker_mb": round(
-                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-        d = Path(out) / GEMEENTE_DIR
-        with atomic_path(d / f"{code}.parquet") as tmp:
-            table.to_parquet(tmp, index=False)
-        with atomic_path(d / f"{code}.json") as tmp:  # last: marks the gemeente as done
-            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
-                           encoding="utf-8")
+                   "piekgeheugen_worker_mb": _peak_mb()}
+        _write_task(Path(out) / GEMEENTE_DIR, code, table, summary)
         del prep, table
         gc.collect()
         return summary
-    except (InputError, ServiceUnavailableError) as exc:
-        return {"gemeentecode": code, "status": "mislukt", "stap": step, "fout": str(exc)}
     except Exception as exc:  # a broken file can raise anything; report it, go on
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"gemeentecode": code, "status": "mislukt", "stap": step, "fout": last}
+        return _failed({"gemeentecode": code}, step, exc)
 
 
 #: What :func:`layers.analysis.refuse_if_elsewhere` says when the data covers no buurt.
