@@ -25,7 +25,16 @@ from layers.compare import (  # noqa: E402
     small,
 )
 from layers.fmt import fmt_int, fmt_pct  # noqa: E402
-from layers.report import A4_INCH, METHOD, _count, _scale_bar, _sources, _wrap, clip  # noqa: E402
+from layers.report import (  # noqa: E402
+    A4_INCH,
+    METHOD,
+    _count,
+    _scale_bar,
+    _sources,
+    _wrap,
+    clip,
+    draw_table,
+)
 
 GAINED, LOST = "#1b9e77", "#d95f02"
 CHOICE_LOST = "#7570b3"
@@ -220,22 +229,7 @@ def _caption(r) -> str:
 
 
 def _table(ax, cmp: Comparison) -> None:
-    rows = _rank_rows(cmp)
-    ax.set_axis_off()
-    ax.set_title("Buurten die het meest veranderen", fontsize=8.5, loc="left", weight="bold")
-    if not rows:
-        ax.text(0, 0.9, "Geen buurt verandert.", fontsize=8)
-        return
-    tab = ax.table(cellText=rows, colLabels=["buurt", "totaal", clip(cmp.labels[0], 9),
-                                             clip(cmp.labels[1], 9), "erbij", "kwijt",
-                                             "echte keuze"],
-                   colWidths=[0.3, 0.09, 0.1, 0.1, 0.09, 0.09, 0.23], loc="upper left",
-                   cellLoc="left")
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(7)
-    tab.scale(1, 1.05)
-    for (r, _c), cell in tab.get_celld().items():
-        cell.set_linewidth(0.3)
-        if r == 0:
-            cell.set_text_props(weight="bold")
-            cell.set_facecolor("0.88")
+    draw_table(ax, "Buurten die het meest veranderen", _rank_rows(cmp),
+               ["buurt", "totaal", clip(cmp.labels[0], 9), clip(cmp.labels[1], 9), "erbij",
+                "kwijt", "echte keuze"], [0.3, 0.09, 0.1, 0.1, 0.09, 0.09, 0.23],
+               empty="Geen buurt verandert.")

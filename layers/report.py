@@ -219,28 +219,35 @@ def _rank_table(ax, result: Result, ranked: pd.DataFrame) -> None:
              _count(r[f"buiten_bereik_{suffix}"], persons),
              fmt_pct(r["aandeel_binnen_bereik"]), fmt_m(r["mediaan_afstand_m"])]
             for i, (_, r) in enumerate(ranked.iterrows())]
+    drew = draw_table(ax, f"Buurten met de meeste {result.headline['telt']} buiten bereik",
+                      rows, ["#", "buurt", unit, "binnen", "buiten", "aandeel", "mediaan"],
+                      [0.05, 0.36, 0.13, 0.1, 0.1, 0.11, 0.13], empty="Geen buurten.")
+    if drew and any(cell == "onbekend" for row in rows for cell in row):  # why unknown
+        ax.text(0, 0, "onbekend: geen route naar een ontmoetingsplek, of niemand om te tellen "
+                "(aantal geheim of ontbrekend bij CBS)",
+                transform=ax.transAxes, fontsize=6, va="top", style="italic")
+
+
+def draw_table(ax, title: str, rows: list[list[str]], labels: list[str], widths: list[float],
+               *, empty: str) -> bool:
+    """A small table of ``rows`` under a bold ``title`` on ``ax`` (the report's style: 7 pt,
+    thin lines, grey bold header), or ``empty`` when there are no rows; whether it drew one."""
     ax.set_axis_off()
-    ax.set_title(f"Buurten met de meeste {result.headline['telt']} buiten bereik",
-                 fontsize=8.5, loc="left", weight="bold")
+    ax.set_title(title, fontsize=8.5, loc="left", weight="bold")
     if not rows:
-        ax.text(0, 0.9, "Geen buurten.", fontsize=8)
-        return
-    tab = ax.table(cellText=rows, colLabels=["#", "buurt", unit, "binnen", "buiten", "aandeel",
-                                             "mediaan"],
-                   colWidths=[0.05, 0.36, 0.13, 0.1, 0.1, 0.11, 0.13], loc="upper left",
+        ax.text(0, 0.9, empty, fontsize=8)
+        return False
+    tab = ax.table(cellText=rows, colLabels=labels, colWidths=widths, loc="upper left",
                    cellLoc="left")
     tab.auto_set_font_size(False)
     tab.set_fontsize(7)
     tab.scale(1, 1.05)
-    if any(cell == "onbekend" for row in rows for cell in row):  # footnote: why unknown
-        ax.text(0, 0, "onbekend: geen route naar een ontmoetingsplek, of niemand om te tellen "
-                "(aantal geheim of ontbrekend bij CBS)",
-                transform=ax.transAxes, fontsize=6, va="top", style="italic")
     for (r, _c), cell in tab.get_celld().items():
         cell.set_linewidth(0.3)
         if r == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("0.88")
+    return True
 
 
 def choice_line(result: Result, table: pd.DataFrame) -> str:
